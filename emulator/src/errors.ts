@@ -10,6 +10,8 @@ export type DatabaseErrorCode =
   | 'invalid_path'
   | 'invalid_query'
   | 'too_big'
+  /** an oversized write: the SDK surfaces `WRITE_TOO_BIG: <message>` (firebase-import #46) */
+  | 'write_too_big'
   | 'invalid_token'
   | 'bad_request';
 
