@@ -6,7 +6,7 @@ export interface ExpressionCoverage {
   readonly kind: string;
   /** the expression source */
   readonly expression: string;
-  /** 1-based position of the expression in the rules file (line, column), start and end */
+  /** 1-based line:column in the rules file of the expression's first and last character */
   readonly range: { readonly start: { line: number; column: number }; readonly end: { line: number; column: number } };
   readonly evaluations: number;
   readonly trueCount: number;
