@@ -1,7 +1,17 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }],
+    // jose 6 (firebase-admin/auth -> jwks-rsa, loaded by firebase-functions' callables) ships only
+    // ESM. Node 20 can require() it, but jest's module system cannot (jest supports require(esm)
+    // from Node 24.9), so compile it to CommonJS for the tests.
+    '^.+/node_modules/jose/.+\\.js$': [
+      'ts-jest',
+      { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022' }, isolatedModules: true },
+    ],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   testMatch: ['<rootDir>/{emulator,client-sdk,functions}/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/', '<rootDir>/functions/lib/'],
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',

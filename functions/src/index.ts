@@ -1,1 +1,12 @@
-export {};
+/**
+ * The deployed functions (what firebase-functions' manifest discovery lists) and the plain sweep for
+ * the local stack. Only re-exports, as in firebase/functions-samples.
+ */
+export { reconcilePresence } from './triggers/reconcile-presence';
+export { sweepStalePresence } from './triggers/sweep-stale-presence';
+export { forceLogin } from './callable/force-login';
+export { signOutDevice } from './callable/sign-out-device';
+export { setDeviceLimit } from './callable/set-device-limit';
+
+export { sweepStaleSlots } from './database/sweep';
+export type { SweepStaleSlotsOptions, SweepResult } from './database/sweep';

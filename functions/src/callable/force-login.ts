@@ -1,0 +1,22 @@
+/**
+ * Callable `forceLogin({ deviceId, platform, label })` (docs/protocol.md §5.1): the signed-in caller's
+ * device takes a slot and every other device of the same user is evicted. The uid and `auth_time`
+ * come from the verified ID token, never from `data`.
+ */
+import { onCall } from 'firebase-functions/v2/https';
+import { PresenceError } from '../core/errors';
+import { parseForceLoginData, requireCaller } from '../core/validation';
+import { defaultDatabase } from '../database/app';
+import { forceLoginDevice, type ForceLoginResult } from '../database/force-login';
+import { withHttpsErrors } from './errors';
+
+export const forceLogin = onCall(
+  withHttpsErrors<unknown, ForceLoginResult>(async (request) => {
+    const caller = requireCaller(request.auth);
+    const data = parseForceLoginData(request.data);
+    if (caller.authTime === undefined) {
+      throw new PresenceError('unauthenticated', 'The ID token carries no auth_time claim.');
+    }
+    return forceLoginDevice(defaultDatabase(), { uid: caller.uid, authTime: caller.authTime, ...data });
+  }),
+);

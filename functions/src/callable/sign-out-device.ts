@@ -1,0 +1,18 @@
+/**
+ * Callable `signOutDevice({ deviceId })` (docs/protocol.md §5.2): remove one of the caller's own
+ * devices. The uid comes from the ID token, so a caller can only ever name their own devices.
+ */
+import { onCall } from 'firebase-functions/v2/https';
+import { parseSignOutDeviceData, requireCaller } from '../core/validation';
+import { defaultDatabase } from '../database/app';
+import { signOutUserDevice } from '../database/sign-out-device';
+import { withHttpsErrors } from './errors';
+
+export const signOutDevice = onCall(
+  withHttpsErrors<unknown, { deviceId: string }>(async (request) => {
+    const caller = requireCaller(request.auth);
+    const { deviceId } = parseSignOutDeviceData(request.data);
+    await signOutUserDevice(defaultDatabase(), caller.uid, deviceId);
+    return { deviceId };
+  }),
+);

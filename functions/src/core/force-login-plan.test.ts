@@ -1,0 +1,96 @@
+import { SERVER_TIMESTAMP } from './contract';
+import { planForceLogin, type ForceLoginInput } from './force-login-plan';
+
+const input: ForceLoginInput = {
+  deviceId: 'caller00',
+  platform: 'ios',
+  label: 'iPhone',
+  authTime: 1_700_000_000,
+  limit: 2,
+  stamp: SERVER_TIMESTAMP,
+};
+
+const entry = (claimedAt: number, generation: number) => ({
+  claimedAt,
+  lastSeen: claimedAt,
+  generation,
+  platform: 'web',
+  label: 'Chrome',
+});
+
+describe('planForceLogin', () => {
+  it('bumps generation, keeps only the caller, sets count 1, notBefore, op and notices in one value', () => {
+    const current = {
+      count: 2,
+      op: 'other001',
+      generation: 3,
+      devices: { other001: entry(10, 3), other002: entry(20, 3) },
+    };
+    const plan = planForceLogin(current, input);
+    expect(plan).toEqual({
+      kind: 'applied',
+      generation: 4,
+      evicted: ['other001', 'other002'],
+      claimed: true,
+      next: {
+        count: 1,
+        op: 'caller00',
+        generation: 4,
+        notBefore: input.authTime,
+        devices: {
+          caller00: {
+            claimedAt: SERVER_TIMESTAMP,
+            lastSeen: SERVER_TIMESTAMP,
+            generation: 4,
+            platform: 'ios',
+            label: 'iPhone',
+          },
+        },
+        evicted: {
+          other001: { reason: 'force-login', at: SERVER_TIMESTAMP, generation: 4 },
+          other002: { reason: 'force-login', at: SERVER_TIMESTAMP, generation: 4 },
+        },
+      },
+    });
+  });
+
+  it('keeps the claimedAt of a caller that already held a slot', () => {
+    const current = { count: 2, generation: 1, devices: { caller00: entry(5, 1), other001: entry(6, 1) } };
+    const plan = planForceLogin(current, input);
+    if (plan.kind !== 'applied') throw new Error(plan.kind);
+    expect(plan.claimed).toBe(false);
+    expect(plan.evicted).toEqual(['other001']);
+    expect(plan.next.devices).toEqual({
+      caller00: { claimedAt: 5, lastSeen: SERVER_TIMESTAMP, generation: 2, platform: 'ios', label: 'iPhone' },
+    });
+  });
+
+  it('works on an empty presence (generation absent means 0)', () => {
+    const plan = planForceLogin(null, input);
+    expect(plan).toMatchObject({ kind: 'applied', generation: 1, evicted: [] });
+    if (plan.kind === 'applied') expect(plan.next).not.toHaveProperty('evicted');
+  });
+
+  it('keeps earlier notices of other devices', () => {
+    const notice = { reason: 'swept', at: 1, generation: 0 };
+    const plan = planForceLogin({ count: 0, evicted: { gone0000: notice } }, input);
+    if (plan.kind !== 'applied') throw new Error(plan.kind);
+    expect(plan.next.evicted).toEqual({ gone0000: notice });
+  });
+
+  it('never lowers notBefore', () => {
+    const plan = planForceLogin({ notBefore: input.authTime }, input);
+    expect(plan).toMatchObject({ kind: 'applied', next: { notBefore: input.authTime } });
+  });
+
+  it('refuses a session that signed in before the current notBefore', () => {
+    expect(planForceLogin({ notBefore: input.authTime + 1 }, input)).toEqual({
+      kind: 'session-cut-off',
+      notBefore: input.authTime + 1,
+    });
+  });
+
+  it('refuses when the limit is 0', () => {
+    expect(planForceLogin(null, { ...input, limit: 0 })).toEqual({ kind: 'limit-zero' });
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * Force login (docs/protocol.md §5.1): the caller's device takes a slot and every other device is
+ * evicted in one write — `generation` bumped, the other entries removed with eviction notices,
+ * `count` = 1, and `notBefore` raised to the caller's `auth_time` so that every session that signed
+ * in earlier is shut out by the rules gate even if its client ignores the eviction.
+ */
+import type { Platform, TimestampValue } from './contract';
+import { deviceSlots, evictionNotices, generationOf, isJsonObject, notBeforeOf, type JsonObject } from './presence';
+
+export interface ForceLoginInput {
+  readonly deviceId: string;
+  readonly platform: Platform;
+  readonly label: string;
+  /** The caller's ID token `auth_time`, in seconds (the unit of `notBefore`). */
+  readonly authTime: number;
+  /** The limit in force for this user. */
+  readonly limit: number;
+  /** What `claimedAt`/`lastSeen`/notice `at` are set to: normally the server timestamp value. */
+  readonly stamp: TimestampValue;
+}
+
+export type ForceLoginPlan =
+  | {
+      readonly kind: 'applied';
+      readonly next: JsonObject;
+      readonly generation: number;
+      readonly evicted: readonly string[];
+      /** False when the caller's device already held a slot and only keeps it. */
+      readonly claimed: boolean;
+    }
+  /**
+   * The caller's session signed in before the current `notBefore`: a newer force login already cut
+   * it off. Letting it force login again would evict the session that cut it off (a stolen, older
+   * session could keep kicking the real user out), so it is refused; the user must sign in again.
+   */
+  | { readonly kind: 'session-cut-off'; readonly notBefore: number }
+  /** A limit of 0 admits no device, not even by force login. */
+  | { readonly kind: 'limit-zero' };
+
+export function planForceLogin(current: unknown, input: ForceLoginInput): ForceLoginPlan {
+  if (input.limit < 1) return { kind: 'limit-zero' };
+  const notBefore = notBeforeOf(current);
+  if (notBefore !== undefined && input.authTime < notBefore) return { kind: 'session-cut-off', notBefore };
+
+  const generation = generationOf(current) + 1;
+  const own = deviceSlots(current).find((slot) => slot.deviceId === input.deviceId);
+  const evicted = deviceSlots(current)
+    .map((slot) => slot.deviceId)
+    .filter((deviceId) => deviceId !== input.deviceId);
+
+  const ownClaimedAt = own && isJsonObject(own.entry) ? own.entry.claimedAt : undefined;
+  const notices: JsonObject = { ...evictionNotices(current) };
+  for (const deviceId of evicted) notices[deviceId] = { reason: 'force-login', at: input.stamp, generation };
+
+  const next: JsonObject = {
+    count: 1,
+    op: input.deviceId,
+    generation,
+    notBefore: Math.max(notBefore ?? 0, input.authTime),
+    devices: {
+      [input.deviceId]: {
+        claimedAt: typeof ownClaimedAt === 'number' ? ownClaimedAt : input.stamp,
+        lastSeen: input.stamp,
+        generation,
+        platform: input.platform,
+        label: input.label,
+      },
+    },
+  };
+  if (Object.keys(notices).length > 0) next.evicted = notices;
+  return { kind: 'applied', next, generation, evicted, claimed: own === undefined };
+}

@@ -1,0 +1,143 @@
+import { EVICTION_NOTICE_TTL_MS, SERVER_TIMESTAMP } from './contract';
+import { countMatches, planReconcile, type ReconcileOptions } from './reconcile-plan';
+
+const NOW = 1_700_000_000_000;
+const base: ReconcileOptions = { limit: 2, now: NOW, stamp: SERVER_TIMESTAMP };
+
+function entry(claimedAt: number, lastSeen = claimedAt, generation = 0) {
+  return { claimedAt, lastSeen, generation, platform: 'web', label: 'Chrome' };
+}
+
+describe('planReconcile', () => {
+  it('leaves a consistent presence alone (the transaction aborts: convergence)', () => {
+    const presence = { count: 2, op: 'deviceAAA', devices: { deviceAAA: entry(1), deviceBBB: entry(2) } };
+    const plan = planReconcile(presence, base);
+    expect(plan.changed).toBe(false);
+    expect(plan.removed).toEqual([]);
+  });
+
+  it('treats null (no presence yet) as nothing to do', () => {
+    expect(planReconcile(null, base)).toMatchObject({ changed: false, next: null, countAfter: 0 });
+  });
+
+  it.each([
+    ['corrupted upward', 7, 2],
+    ['corrupted downward', 0, 2],
+    ['negative', -3, 1],
+    ['not a number', 'two', 2],
+    ['missing with entries', undefined, 1],
+  ])('recomputes count when %s', (_name, count, entries) => {
+    const devices = Object.fromEntries(Array.from({ length: entries }, (_, i) => [`device00${i}`, entry(i + 1)]));
+    const plan = planReconcile({ count, devices }, base);
+    expect(plan.changed).toBe(true);
+    expect(plan.next).toMatchObject({ count: entries });
+    expect(plan.removed).toEqual([]);
+  });
+
+  it('accepts an absent count with no entries (absent means 0)', () => {
+    expect(planReconcile({ generation: 3 }, base).changed).toBe(false);
+  });
+
+  it('evicts the most recently claimed extras beyond the limit, with notices in the same write', () => {
+    const presence = {
+      count: 4,
+      generation: 5,
+      devices: { oldest00: entry(10), newest00: entry(40), middle00: entry(20), newer000: entry(30) },
+    };
+    const plan = planReconcile(presence, base);
+    expect(plan.removed).toEqual([
+      { deviceId: 'newest00', reason: 'over-limit' },
+      { deviceId: 'newer000', reason: 'over-limit' },
+    ]);
+    expect(plan.next).toEqual({
+      count: 2,
+      generation: 5,
+      devices: { oldest00: entry(10), middle00: entry(20) },
+      evicted: {
+        newest00: { reason: 'over-limit', at: SERVER_TIMESTAMP, generation: 5 },
+        newer000: { reason: 'over-limit', at: SERVER_TIMESTAMP, generation: 5 },
+      },
+    });
+  });
+
+  it('uses the configured reason when setDeviceLimit lowers the limit', () => {
+    const presence = { count: 2, devices: { aaaaaaaa: entry(1), bbbbbbbb: entry(2) } };
+    const plan = planReconcile(presence, { ...base, limit: 1, overLimitReason: 'limit-lowered' });
+    expect(plan.removed).toEqual([{ deviceId: 'bbbbbbbb', reason: 'limit-lowered' }]);
+  });
+
+  it('evicts everything at limit 0', () => {
+    const plan = planReconcile({ count: 1, devices: { aaaaaaaa: entry(1) } }, { ...base, limit: 0 });
+    expect(plan.next).toMatchObject({ count: 0, evicted: { aaaaaaaa: { reason: 'over-limit' } } });
+    expect(plan.next).not.toHaveProperty('devices');
+  });
+
+  it('is idempotent: planning its own result changes nothing', () => {
+    const presence = { count: 9, devices: { a0000000: entry(1), b0000000: entry(2), c0000000: entry(3) } };
+    const first = planReconcile(presence, base);
+    // The server resolves the timestamp; plan again on what the database would then hold.
+    const stored = JSON.parse(JSON.stringify(first.next).replace(/\{".sv":"timestamp"\}/g, String(NOW)));
+    expect(planReconcile(stored, base).changed).toBe(false);
+  });
+
+  it('drops eviction notices older than the TTL and keeps recent ones', () => {
+    const presence = {
+      count: 0,
+      evicted: {
+        old00000: { reason: 'swept', at: NOW - EVICTION_NOTICE_TTL_MS - 1, generation: 0 },
+        new00000: { reason: 'swept', at: NOW - 1000, generation: 0 },
+        bad00000: 'not a notice',
+      },
+    };
+    const plan = planReconcile(presence, base);
+    expect(plan.changed).toBe(true);
+    expect(plan.noticesDropped).toBe(2);
+    expect(plan.next).toEqual({ count: 0, evicted: { new00000: presence.evicted.new00000 } });
+  });
+
+  it('sweeps entries whose lastSeen is below the cut-off and names the last one in op', () => {
+    const presence = {
+      count: 3,
+      op: 'fresh000',
+      devices: { stale000: entry(1, 100), fresh000: entry(2, 5000), stale001: entry(3, 200) },
+    };
+    const plan = planReconcile(presence, { ...base, staleBefore: 1000, opNamesRemoval: true });
+    expect(plan.removed.map((r) => [r.deviceId, r.reason])).toEqual([
+      ['stale000', 'swept'],
+      ['stale001', 'swept'],
+    ]);
+    expect(plan.next).toMatchObject({ count: 1, op: 'stale001', devices: { fresh000: entry(2, 5000) } });
+  });
+
+  it('keeps an entry whose lastSeen equals the cut-off (stale means strictly older)', () => {
+    const plan = planReconcile({ count: 1, devices: { edge0000: entry(1, 1000) } }, { ...base, staleBefore: 1000 });
+    expect(plan.changed).toBe(false);
+  });
+
+  it('removes a primitive where the presence object should be', () => {
+    expect(planReconcile(42, base)).toMatchObject({ changed: true, next: null });
+  });
+
+  it('drops a devices field that is not an object', () => {
+    const plan = planReconcile({ count: 0, devices: 'junk' }, base);
+    expect(plan.changed).toBe(true);
+    expect(plan.next).toEqual({ count: 0 });
+  });
+
+  it('preserves fields it does not own (generation, notBefore, op)', () => {
+    const presence = { count: 5, generation: 2, notBefore: 123, op: 'aaaaaaaa', devices: { aaaaaaaa: entry(1, 1, 2) } };
+    expect(planReconcile(presence, base).next).toEqual({ ...presence, count: 1 });
+  });
+});
+
+describe('countMatches', () => {
+  it.each([
+    [2, 2, true],
+    [undefined, 0, true],
+    [undefined, 1, false],
+    [null, 0, false],
+    ['2', 2, false],
+  ])('count %p vs %p entries -> %p', (count, entries, expected) => {
+    expect(countMatches(count, entries)).toBe(expected);
+  });
+});

@@ -1,0 +1,104 @@
+import { PresenceError } from './errors';
+import { parseForceLoginData, parseSetDeviceLimitData, parseSignOutDeviceData, requireCaller } from './validation';
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof PresenceError) return error.code;
+    throw error;
+  }
+  return undefined;
+}
+
+describe('requireCaller', () => {
+  it('takes uid, auth_time and the admin claim from the token', () => {
+    expect(requireCaller({ uid: 'u1', token: { auth_time: 123, admin: true } })).toEqual({
+      uid: 'u1',
+      authTime: 123,
+      isAdmin: true,
+    });
+  });
+
+  it.each([[{ admin: 'true' }], [{ admin: 1 }], [{}]])('is not admin with token %p', (token) => {
+    expect(requireCaller({ uid: 'u1', token }).isAdmin).toBe(false);
+  });
+
+  it('refuses a missing auth as unauthenticated', () => {
+    expect(codeOf(() => requireCaller(undefined))).toBe('unauthenticated');
+    expect(codeOf(() => requireCaller({ uid: '', token: {} }))).toBe('unauthenticated');
+  });
+});
+
+describe('parseForceLoginData', () => {
+  const good = { deviceId: 'abcdEFGH_-12', platform: 'web', label: 'Chrome on Mac' };
+
+  it('accepts a valid request', () => {
+    expect(parseForceLoginData(good)).toEqual(good);
+  });
+
+  it.each([
+    ['not an object', 'x'],
+    ['null', null],
+    ['an array', [good]],
+    ['deviceId too short', { ...good, deviceId: 'short' }],
+    ['deviceId too long', { ...good, deviceId: 'a'.repeat(65) }],
+    ['deviceId with a slash', { ...good, deviceId: 'abcd/efgh' }],
+    ['deviceId with a dot', { ...good, deviceId: 'abcd.efgh' }],
+    ['deviceId missing', { platform: 'web', label: 'x' }],
+    ['unknown platform', { ...good, platform: 'symbian' }],
+    ['empty label', { ...good, label: '' }],
+    ['label too long', { ...good, label: 'x'.repeat(65) }],
+    ['label not a string', { ...good, label: 5 }],
+    ['unknown field (a uid!)', { ...good, uid: 'someone-else' }],
+  ])('refuses %s with invalid-argument', (_name, data) => {
+    expect(codeOf(() => parseForceLoginData(data))).toBe('invalid-argument');
+  });
+});
+
+describe('parseSignOutDeviceData', () => {
+  it('accepts a deviceId', () => {
+    expect(parseSignOutDeviceData({ deviceId: '12345678' })).toEqual({ deviceId: '12345678' });
+  });
+
+  it.each([[{}], [{ deviceId: 'bad id!!' }], [{ deviceId: '12345678', uid: 'x' }], [undefined]])(
+    'refuses %p',
+    (data) => {
+      expect(codeOf(() => parseSignOutDeviceData(data))).toBe('invalid-argument');
+    },
+  );
+});
+
+describe('parseSetDeviceLimitData', () => {
+  it.each([
+    [
+      { uid: 'u1', limit: 3 },
+      { uid: 'u1', limit: 3 },
+    ],
+    [
+      { uid: 'u1', limit: 0 },
+      { uid: 'u1', limit: 0 },
+    ],
+    [
+      { uid: 'u1', limit: null },
+      { uid: 'u1', limit: null },
+    ],
+  ])('accepts %p', (data, expected) => {
+    expect(parseSetDeviceLimitData(data)).toEqual(expected);
+  });
+
+  it.each([
+    ['no limit', { uid: 'u1' }],
+    ['limit too big', { uid: 'u1', limit: 101 }],
+    ['negative limit', { uid: 'u1', limit: -1 }],
+    ['fractional limit', { uid: 'u1', limit: 1.5 }],
+    ['string limit', { uid: 'u1', limit: '2' }],
+    ['no uid', { limit: 2 }],
+    ['uid with a path separator', { uid: 'a/b', limit: 2 }],
+    ['uid with a control character', { uid: 'a\u0001', limit: 2 }],
+    ['uid too long', { uid: 'u'.repeat(129), limit: 2 }],
+    ['unknown field', { uid: 'u1', limit: 2, force: true }],
+  ])('refuses %s', (_name, data) => {
+    expect(codeOf(() => parseSetDeviceLimitData(data))).toBe('invalid-argument');
+  });
+});

@@ -1,0 +1,138 @@
+/**
+ * Input validation for the callables. Every field is checked against the same bounds as the rules
+ * (docs/protocol.md §2, §3), unknown fields are refused, and the uid always comes from the verified
+ * ID token, never from `data` (except `setDeviceLimit`'s target uid, which only an admin may name).
+ */
+import {
+  DEVICE_ID_PATTERN,
+  FORBIDDEN_KEY_CHARACTERS,
+  LABEL_MAX_LENGTH,
+  LABEL_MIN_LENGTH,
+  MAX_DEVICE_LIMIT,
+  MIN_DEVICE_LIMIT,
+  PLATFORMS,
+  UID_MAX_LENGTH,
+  type Platform,
+} from './contract';
+import { PresenceError } from './errors';
+import { isValidDeviceLimit } from './limit-policy';
+import { isJsonObject, type JsonObject } from './presence';
+
+/** The part of a callable request's `auth` the functions use (firebase-functions' `AuthData`). */
+export interface CallerAuth {
+  readonly uid: string;
+  readonly token: Readonly<Record<string, unknown>>;
+}
+
+export interface Caller {
+  readonly uid: string;
+  /** `auth_time` claim of the ID token, in seconds; undefined if the token has none. */
+  readonly authTime: number | undefined;
+  /** The custom claim `admin: true` (set with the Admin SDK's `setCustomUserClaims`). */
+  readonly isAdmin: boolean;
+}
+
+export function requireCaller(auth: CallerAuth | undefined): Caller {
+  if (!auth || typeof auth.uid !== 'string' || auth.uid.length === 0) {
+    throw new PresenceError('unauthenticated', 'The function must be called while signed in.');
+  }
+  const authTime = auth.token.auth_time;
+  return {
+    uid: auth.uid,
+    authTime: typeof authTime === 'number' && Number.isFinite(authTime) ? authTime : undefined,
+    isAdmin: auth.token.admin === true,
+  };
+}
+
+function requireObject(data: unknown, allowed: readonly string[]): JsonObject {
+  if (!isJsonObject(data)) throw new PresenceError('invalid-argument', 'The request data must be an object.');
+  const unknown = Object.keys(data).filter((key) => !allowed.includes(key));
+  if (unknown.length > 0) {
+    throw new PresenceError('invalid-argument', `Unknown field(s): ${unknown.join(', ')}.`);
+  }
+  return data;
+}
+
+export function parseDeviceId(value: unknown, field = 'deviceId'): string {
+  if (typeof value !== 'string' || !DEVICE_ID_PATTERN.test(value)) {
+    throw new PresenceError('invalid-argument', `${field} must match ${DEVICE_ID_PATTERN.source}.`);
+  }
+  return value;
+}
+
+export function parsePlatform(value: unknown): Platform {
+  if (typeof value !== 'string' || !(PLATFORMS as readonly string[]).includes(value)) {
+    throw new PresenceError('invalid-argument', `platform must be one of ${PLATFORMS.join(', ')}.`);
+  }
+  return value as Platform;
+}
+
+export function parseLabel(value: unknown): string {
+  if (typeof value !== 'string' || value.length < LABEL_MIN_LENGTH || value.length > LABEL_MAX_LENGTH) {
+    throw new PresenceError(
+      'invalid-argument',
+      `label must be a string of ${LABEL_MIN_LENGTH} to ${LABEL_MAX_LENGTH} characters.`,
+    );
+  }
+  return value;
+}
+
+export function parseUid(value: unknown): string {
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > UID_MAX_LENGTH ||
+    FORBIDDEN_KEY_CHARACTERS.test(value)
+  ) {
+    throw new PresenceError(
+      'invalid-argument',
+      `uid must be a non-empty string of at most ${UID_MAX_LENGTH} characters without . $ # [ ] / or control characters.`,
+    );
+  }
+  return value;
+}
+
+export interface ForceLoginData {
+  readonly deviceId: string;
+  readonly platform: Platform;
+  readonly label: string;
+}
+
+export function parseForceLoginData(data: unknown): ForceLoginData {
+  const object = requireObject(data, ['deviceId', 'platform', 'label']);
+  return {
+    deviceId: parseDeviceId(object.deviceId),
+    platform: parsePlatform(object.platform),
+    label: parseLabel(object.label),
+  };
+}
+
+export interface SignOutDeviceData {
+  readonly deviceId: string;
+}
+
+export function parseSignOutDeviceData(data: unknown): SignOutDeviceData {
+  const object = requireObject(data, ['deviceId']);
+  return { deviceId: parseDeviceId(object.deviceId) };
+}
+
+export interface SetDeviceLimitData {
+  readonly uid: string;
+  /** null returns the user to the default limit (removes `/limits/{uid}`). */
+  readonly limit: number | null;
+}
+
+export function parseSetDeviceLimitData(data: unknown): SetDeviceLimitData {
+  const object = requireObject(data, ['uid', 'limit']);
+  if (!('limit' in object)) {
+    throw new PresenceError('invalid-argument', 'limit is required (an integer, or null for the default).');
+  }
+  const limit = object.limit;
+  if (limit !== null && !isValidDeviceLimit(limit)) {
+    throw new PresenceError(
+      'invalid-argument',
+      `limit must be an integer from ${MIN_DEVICE_LIMIT} to ${MAX_DEVICE_LIMIT}, or null for the default.`,
+    );
+  }
+  return { uid: parseUid(object.uid), limit };
+}

@@ -1,0 +1,61 @@
+/**
+ * Force login (docs/protocol.md §5.1) as one transaction on `/presence/{uid}`.
+ */
+import type { Database } from 'firebase-admin/database';
+import { auditEvent, type AuditEvent } from '../core/audit';
+import { SERVER_TIMESTAMP, presencePath, type Platform } from '../core/contract';
+import { PresenceError } from '../core/errors';
+import { planForceLogin } from '../core/force-login-plan';
+import { appendAuditEvents } from './audit-trail';
+import { readDeviceLimit } from './limits';
+import { syncPresenceIndex } from './presence-index';
+import { transactPlan } from './transaction';
+
+export interface ForceLoginRequest {
+  readonly uid: string;
+  /** The caller's ID token `auth_time` (seconds). */
+  readonly authTime: number;
+  readonly deviceId: string;
+  readonly platform: Platform;
+  readonly label: string;
+}
+
+export interface ForceLoginResult {
+  /** The new `/presence/{uid}/generation`. */
+  readonly generation: number;
+  /** The `notBefore` now in force (seconds). */
+  readonly notBefore: number;
+  /** The devices that lost their slot. */
+  readonly evicted: readonly string[];
+}
+
+export async function forceLoginDevice(db: Database, request: ForceLoginRequest): Promise<ForceLoginResult> {
+  const limit = await readDeviceLimit(db, request.uid);
+  const outcome = await transactPlan(
+    db.ref(presencePath(request.uid)),
+    (current) => planForceLogin(current, { ...request, limit, stamp: SERVER_TIMESTAMP }),
+    (plan) => (plan.kind === 'applied' ? plan.next : undefined),
+  );
+  const plan = outcome.plan;
+  if (plan.kind === 'session-cut-off') {
+    await appendAuditEvents(db, request.uid, [
+      auditEvent('denied', request.deviceId, SERVER_TIMESTAMP, 'session-cut-off'),
+    ]);
+    throw new PresenceError(
+      'permission-denied',
+      'This session signed in before the last force login on this account; sign in again first.',
+    );
+  }
+  if (plan.kind === 'limit-zero') {
+    await appendAuditEvents(db, request.uid, [auditEvent('denied', request.deviceId, SERVER_TIMESTAMP, 'limit-zero')]);
+    throw new PresenceError('failed-precondition', 'This account may not use any device (its device limit is 0).');
+  }
+  // The caller's `claimed` event is derived by the reconcile trigger from this write (a claim in the
+  // same write as a generation bump); the evictions are recorded here, with their reason.
+  const events: AuditEvent[] = plan.evicted.map((deviceId) =>
+    auditEvent('evicted', deviceId, SERVER_TIMESTAMP, 'force-login'),
+  );
+  await appendAuditEvents(db, request.uid, events);
+  await syncPresenceIndex(db, request.uid, outcome.value);
+  return { generation: plan.generation, notBefore: plan.next.notBefore as number, evicted: plan.evicted };
+}

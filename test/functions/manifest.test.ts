@@ -1,0 +1,127 @@
+/**
+ * Deployability: the endpoints `firebase deploy` would create, discovered offline the way
+ * firebase-tools does it. firebase-tools' Node delegate (src/deploy/functions/runtimes/node/index.ts,
+ * `serveAdmin`) spawns the SDK's `firebase-functions` bin on the functions source with `PORT` and
+ * `FUNCTIONS_CONTROL_API=true` and reads `GET /__/functions.yaml`, then calls `/__/quitquitquit`;
+ * newer firebase-tools can instead pass `FUNCTIONS_MANIFEST_OUTPUT_PATH` and read the file the bin
+ * writes. Both routes run here against the built `functions/lib`.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../..');
+const FUNCTIONS_DIR = path.join(ROOT, 'functions');
+const BIN = path.join(ROOT, 'node_modules/.bin/firebase-functions');
+
+interface Manifest {
+  specVersion: string;
+  endpoints: Record<string, Record<string, unknown>>;
+  requiredAPIs: Array<{ api: string; reason: string }>;
+}
+
+/** The environment firebase-tools gives the bin (serveAdmin), nothing inherited from jest. */
+function discoveryEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return { HOME: process.env.HOME, PATH: process.env.PATH, NODE_ENV: process.env.NODE_ENV, ...extra };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+beforeAll(() => {
+  // Discovery loads `main` (functions/lib/index.js): build it from the current sources first.
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'functions'], { cwd: ROOT });
+}, 120_000);
+
+async function discoverOverHttp(): Promise<Manifest> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(BIN, [FUNCTIONS_DIR], {
+    cwd: FUNCTIONS_DIR,
+    env: discoveryEnv({ PORT: String(port), FUNCTIONS_CONTROL_API: 'true' }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  try {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/__/functions.yaml`);
+        if (response.status !== 200) throw new Error(`discovery answered ${response.status}: ${await response.text()}`);
+        // Despite the name, the body is JSON (a subset of YAML), as firebase-tools expects.
+        return (await response.json()) as Manifest;
+      } catch (error) {
+        if (error instanceof Error && error.message.startsWith('discovery answered')) throw error;
+        if (Date.now() > deadline) throw new Error(`the firebase-functions bin did not answer: ${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  } finally {
+    await fetch(`http://127.0.0.1:${port}/__/quitquitquit`).catch(() => undefined);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+function discoverToFile(): Manifest {
+  const dir = mkdtempSync(path.join(tmpdir(), 'functions-manifest-'));
+  try {
+    const output = path.join(dir, 'functions.yaml');
+    execFileSync(BIN, [FUNCTIONS_DIR], {
+      cwd: FUNCTIONS_DIR,
+      env: discoveryEnv({ FUNCTIONS_MANIFEST_OUTPUT_PATH: output }),
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 30_000,
+    });
+    return JSON.parse(readFileSync(output, 'utf8')) as Manifest;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function expectDeployableManifest(manifest: Manifest): void {
+  expect(manifest.specVersion).toBe('v1alpha1');
+  expect(Object.keys(manifest.endpoints).sort()).toEqual([
+    'forceLogin',
+    'reconcilePresence',
+    'setDeviceLimit',
+    'signOutDevice',
+    'sweepStalePresence',
+  ]);
+  const endpoint = (name: string) => manifest.endpoints[name] as Record<string, unknown>;
+  for (const name of Object.keys(manifest.endpoints)) {
+    expect(endpoint(name)).toMatchObject({ platform: 'gcfv2', entryPoint: name });
+  }
+  expect(endpoint('reconcilePresence').eventTrigger).toEqual({
+    eventType: 'google.firebase.database.ref.v1.written',
+    eventFilters: {},
+    eventFilterPathPatterns: { ref: 'presence/{uid}', instance: '*' },
+    retry: true,
+  });
+  expect(endpoint('sweepStalePresence').scheduleTrigger).toMatchObject({ schedule: 'every 5 minutes' });
+  for (const name of ['forceLogin', 'signOutDevice', 'setDeviceLimit']) {
+    expect(endpoint(name).callableTrigger).toEqual({});
+    expect(endpoint(name)).not.toHaveProperty('eventTrigger');
+  }
+  expect(manifest.requiredAPIs.map((api) => api.api)).toEqual(['cloudscheduler.googleapis.com']);
+}
+
+test('the control API (FUNCTIONS_CONTROL_API, GET /__/functions.yaml) lists exactly the deployable endpoints', async () => {
+  expectDeployableManifest(await discoverOverHttp());
+}, 60_000);
+
+test('the manifest file (FUNCTIONS_MANIFEST_OUTPUT_PATH) lists the same endpoints', () => {
+  expectDeployableManifest(discoverToFile());
+}, 60_000);
