@@ -1,0 +1,55 @@
+/**
+ * The default device limit N has one authoritative place: the `presence/$uid/count/.validate` rule
+ * in database.rules.json (docs/protocol.md §2, "The default limit N = 2"). Code that needs the number
+ * keeps a `DEFAULT_DEVICE_LIMIT` constant; this test fails as soon as any copy disagrees.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { defaultLimitFromRules, RULES_FILE } from '../helpers/presence';
+
+const ROOT = path.resolve(__dirname, '../..');
+const CONSTANT = /\bDEFAULT_DEVICE_LIMIT\b\s*(?::\s*[A-Za-z]+\s*)?=\s*(\d+)/g;
+
+function sourceFiles(dir: string): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return []; // the package does not exist (yet)
+  }
+  return entries.flatMap((name) => {
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) return name === 'node_modules' ? [] : sourceFiles(full);
+    return /\.(ts|tsx|js|mjs|cjs)$/.test(name) && !/\.test\.ts$/.test(name) ? [full] : [];
+  });
+}
+
+describe('the default device limit', () => {
+  const limit = defaultLimitFromRules();
+
+  test('is stated once in the rules, as a positive integer', () => {
+    const text = readFileSync(RULES_FILE, 'utf8');
+    expect(Number.isInteger(limit) && limit > 0).toBe(true);
+    expect(text.split("root.child('limits').child($uid).val() :").length - 1).toBe(1);
+  });
+
+  test('docs/protocol.md states the same number', () => {
+    const doc = readFileSync(path.join(ROOT, 'docs/protocol.md'), 'utf8');
+    const stated = /The default is \*\*(\d+)\*\*/.exec(doc);
+    expect(Number(stated?.[1])).toBe(limit);
+    const row = /\| `DEFAULT_DEVICE_LIMIT` \| (\d+) \|/.exec(doc);
+    expect(Number(row?.[1])).toBe(limit);
+  });
+
+  test('every DEFAULT_DEVICE_LIMIT constant in functions/ and client-sdk/ agrees with the rules', () => {
+    const copies = ['functions/src', 'client-sdk/src'].flatMap((dir) =>
+      sourceFiles(path.join(ROOT, dir)).flatMap((file) =>
+        [...readFileSync(file, 'utf8').matchAll(CONSTANT)].map((m) => ({
+          file: path.relative(ROOT, file),
+          value: Number(m[1]),
+        })),
+      ),
+    );
+    expect(copies.filter((copy) => copy.value !== limit)).toEqual([]);
+  });
+});
