@@ -1,1 +1,34 @@
-export {};
+/**
+ * @device-limit/client — claim, hold and give back a device slot from web and mobile Firebase apps.
+ * The data contract is docs/protocol.md; the API reads like the Firebase modular SDK: free functions
+ * taking the `Database`/`Functions` instance first.
+ */
+export { startDeviceSession } from './session';
+export type {
+  ClaimOutcome,
+  DeviceSession,
+  DeviceSessionOptions,
+  DeviceSessionState,
+  DeviceSessionStatus,
+  DeviceSessionUser,
+  ReleaseReason,
+  TabCoordination,
+} from './session-api';
+export { listDevices, onDevicesChanged, signOutDevice, forceLogin } from './remote';
+export type { ForceLoginDevice } from './remote';
+export type { DeviceEntry, DeviceListEntry } from './presence';
+export { DeviceLimitError, isDeviceLimitError } from './errors';
+export type { DeviceLimitErrorCode } from './errors';
+export { generateDeviceId, getOrCreateDeviceId, memoryStorage, DEVICE_ID_STORAGE_KEY } from './storage';
+export type { DeviceIdStorage } from './storage';
+export {
+  DEFAULT_DEVICE_LIMIT,
+  DEVICE_ID_PATTERN,
+  HEARTBEAT_INTERVAL_MS,
+  LABEL_MAX_LENGTH,
+  PLATFORMS,
+} from './contract';
+export type { EvictionReason, Platform } from './contract';
+export type { Logger } from './logger';
+export type { LeaseStore, LockManagerLike, TabChannel } from './tab-election';
+export type { Timers } from './timers';

@@ -1,0 +1,96 @@
+import { DEFAULT_DEVICE_LIMIT, evictionReasonFromNotice, isValidDeviceId, normalizeLabel } from './contract';
+import { limitFromValue, listDeviceEntries, presenceFromValue } from './presence';
+import { decodeState, encodeState, parseTabMessage } from './tab-messages';
+import { DeviceLimitError } from './errors';
+
+describe('presenceFromValue', () => {
+  it('reads the documented node (docs/protocol.md §2)', () => {
+    const view = presenceFromValue({
+      count: 2,
+      op: 'bbbbbbbb',
+      generation: 3,
+      notBefore: 1700000000,
+      devices: {
+        bbbbbbbb: { claimedAt: 20, lastSeen: 25, generation: 3, platform: 'ios', label: 'iPhone' },
+        aaaaaaaa: { claimedAt: 10, lastSeen: 30, generation: 3, platform: 'web', label: 'Chrome on macOS' },
+      },
+      evicted: { cccccccc: { reason: 'signed-out', at: 15, generation: 3 } },
+    });
+    expect(view.count).toBe(2);
+    expect(view.generation).toBe(3);
+    expect(view.notBefore).toBe(1700000000);
+    expect(view.evicted.get('cccccccc')).toEqual({ reason: 'signed-out', at: 15, generation: 3 });
+    expect(listDeviceEntries(view, 'bbbbbbbb').map((d) => [d.deviceId, d.current])).toEqual([
+      ['aaaaaaaa', false],
+      ['bbbbbbbb', true],
+    ]);
+  });
+
+  it.each([null, 'text', 42, []])('treats %p as no presence', (value) => {
+    const view = presenceFromValue(value);
+    expect([view.count, view.generation, view.devices.size, view.notBefore]).toEqual([0, 0, 0, null]);
+  });
+
+  it('tolerates malformed entries without crashing', () => {
+    const view = presenceFromValue({ devices: { x: 'nope', yyyyyyyy: { claimedAt: 'soon' } }, evicted: { z: 3 } });
+    expect([...view.devices.keys()]).toEqual(['yyyyyyyy']);
+    expect(view.devices.get('yyyyyyyy')?.claimedAt).toBe(0);
+    expect(view.evicted.size).toBe(0);
+  });
+
+  it('takes the limit from /limits/{uid} or the default', () => {
+    expect(limitFromValue(5, DEFAULT_DEVICE_LIMIT)).toBe(5);
+    expect(limitFromValue(null, DEFAULT_DEVICE_LIMIT)).toBe(2);
+  });
+});
+
+describe('contract helpers', () => {
+  it.each([
+    ['abcdefgh', true],
+    ['A_b-0123456789', true],
+    ['a'.repeat(64), true],
+    ['short', false],
+    ['a'.repeat(65), false],
+    ['has/slash', false],
+    ['has.dot1', false],
+    [42, false],
+  ])('isValidDeviceId(%p) is %p', (value, expected) => {
+    expect(isValidDeviceId(value)).toBe(expected);
+  });
+
+  it('bounds labels to 1..64 characters without splitting a surrogate pair', () => {
+    expect(normalizeLabel('  ', 'web')).toBe('web');
+    expect(normalizeLabel(undefined, 'ios')).toBe('ios');
+    expect(normalizeLabel('x'.repeat(100), 'web')).toHaveLength(64);
+    const emoji = 'x'.repeat(63) + '😀';
+    expect(normalizeLabel(emoji, 'web')).toBe('x'.repeat(63));
+  });
+
+  it('maps notice reasons to the reasons apps see', () => {
+    expect(evictionReasonFromNotice('signed-out')).toBe('signed-out-remotely');
+    expect(evictionReasonFromNotice('swept')).toBe('swept-stale');
+    expect(evictionReasonFromNotice('something-new')).toBe('signed-out-remotely');
+  });
+});
+
+describe('tab messages', () => {
+  it('carry a released error across JSON as a DeviceLimitError', () => {
+    const error = new DeviceLimitError('device-limit/claim-failed', 'nope');
+    const wire = JSON.parse(
+      JSON.stringify(encodeState({ status: 'released', deviceId: 'aaaaaaaa', reason: 'error', error })),
+    );
+    const state = decodeState(wire);
+    expect(state?.status === 'released' && state.error).toBeInstanceOf(DeviceLimitError);
+    expect(state?.status === 'released' && state.error?.code).toBe('device-limit/claim-failed');
+  });
+
+  it('reject anything that is not one of ours', () => {
+    expect(parseTabMessage({ type: 'device-limit:command', command: 'format-disk' })).toBeNull();
+    expect(parseTabMessage('hello')).toBeNull();
+    expect(decodeState({ status: 'weird' })).toBeNull();
+    expect(parseTabMessage({ type: 'device-limit:command', command: 'release' })).toEqual({
+      type: 'device-limit:command',
+      command: 'release',
+    });
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * A typed, read-only view of `/presence/{uid}` (docs/protocol.md §2), parsed defensively: the client
+ * only reads what the rules let in, but a server bug or a newer schema must not crash the app.
+ */
+import type { NoticeReason } from './contract';
+
+/** One device holding a slot, as stored at `/presence/{uid}/devices/{deviceId}`. */
+export interface DeviceEntry {
+  readonly deviceId: string;
+  /** One of {@link PLATFORMS}; kept as a string so a newer server's value does not break parsing. */
+  readonly platform: string;
+  readonly label: string;
+  /** Server time (ms) of the claim. */
+  readonly claimedAt: number;
+  /** Server time (ms) of the last heartbeat. */
+  readonly lastSeen: number;
+  readonly generation: number;
+}
+
+/** A device as listed to the app: the entry plus whether it is this install. */
+export interface DeviceListEntry extends DeviceEntry {
+  readonly current: boolean;
+}
+
+/** `/presence/{uid}/evicted/{deviceId}` (§4.8): written by the server with each removal. */
+export interface EvictionNotice {
+  readonly reason: NoticeReason | string;
+  /** Server time (ms) of the eviction. */
+  readonly at: number;
+  readonly generation: number;
+}
+
+export interface PresenceView {
+  readonly count: number;
+  readonly generation: number;
+  /** Seconds since the epoch (the unit of `auth_time`), or null when absent. */
+  readonly notBefore: number | null;
+  readonly devices: ReadonlyMap<string, DeviceEntry>;
+  readonly evicted: ReadonlyMap<string, EvictionNotice>;
+}
+
+export const EMPTY_PRESENCE: PresenceView = {
+  count: 0,
+  generation: 0,
+  notBefore: null,
+  devices: new Map(),
+  evicted: new Map(),
+};
+
+function asRecord(value: unknown): Record<string, unknown> | null {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : null;
+}
+
+function asNumber(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
+}
+
+/** Parses the value of `/presence/{uid}` (`snapshot.val()`); null means "no presence yet". */
+export function presenceFromValue(value: unknown): PresenceView {
+  const root = asRecord(value);
+  if (!root) return EMPTY_PRESENCE;
+  const devices = new Map<string, DeviceEntry>();
+  for (const [deviceId, raw] of Object.entries(asRecord(root.devices) ?? {})) {
+    const entry = asRecord(raw);
+    if (!entry) continue;
+    devices.set(deviceId, {
+      deviceId,
+      platform: typeof entry.platform === 'string' ? entry.platform : 'other',
+      label: typeof entry.label === 'string' ? entry.label : deviceId,
+      claimedAt: asNumber(entry.claimedAt, 0),
+      lastSeen: asNumber(entry.lastSeen, 0),
+      generation: asNumber(entry.generation, 0),
+    });
+  }
+  const evicted = new Map<string, EvictionNotice>();
+  for (const [deviceId, raw] of Object.entries(asRecord(root.evicted) ?? {})) {
+    const notice = asRecord(raw);
+    if (!notice) continue;
+    evicted.set(deviceId, {
+      reason: typeof notice.reason === 'string' ? notice.reason : 'signed-out',
+      at: asNumber(notice.at, 0),
+      generation: asNumber(notice.generation, 0),
+    });
+  }
+  return {
+    count: asNumber(root.count, 0),
+    generation: asNumber(root.generation, 0),
+    notBefore: typeof root.notBefore === 'number' ? root.notBefore : null,
+    devices,
+    evicted,
+  };
+}
+
+/**
+ * The user's devices, oldest claim first (the order in which they took their slots), with this
+ * install marked.
+ */
+export function listDeviceEntries(presence: PresenceView, currentDeviceId: string | null): DeviceListEntry[] {
+  return [...presence.devices.values()]
+    .sort((a, b) => a.claimedAt - b.claimedAt || (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0))
+    .map((entry) => ({ ...entry, current: entry.deviceId === currentDeviceId }));
+}
+
+/** `/limits/{uid}` when it is a number, else the default (docs/protocol.md §2). */
+export function limitFromValue(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
+}

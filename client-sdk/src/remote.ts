@@ -1,0 +1,85 @@
+/**
+ * Actions on the user's other devices: read the device list (owner read, docs/protocol.md §4.1), and
+ * the two callables of §5 — `signOutDevice` removes one device, `forceLogin` takes a slot by evicting
+ * all others. Only the functions may remove another device's entry with a reason its client will
+ * understand (§4.6: "apps should still sign out another device through signOutDevice").
+ */
+import { get, onValue, ref, type Database } from 'firebase/database';
+import { httpsCallable, type Functions } from 'firebase/functions';
+import { isPlatform, isValidDeviceId, presencePath, type Platform } from './contract';
+import { DeviceLimitError } from './errors';
+import { listDeviceEntries, presenceFromValue, type DeviceListEntry } from './presence';
+
+/** The user's devices holding a slot, oldest claim first; `current` marks `currentDeviceId`. */
+export async function listDevices(
+  db: Database,
+  uid: string,
+  currentDeviceId: string | null = null,
+): Promise<DeviceListEntry[]> {
+  const snapshot = await get(ref(db, presencePath(uid)));
+  return listDeviceEntries(presenceFromValue(snapshot.val()), currentDeviceId);
+}
+
+/** Live version of {@link listDevices}; returns the unsubscribe function. */
+export function onDevicesChanged(
+  db: Database,
+  uid: string,
+  listener: (devices: DeviceListEntry[]) => void,
+  options: { readonly currentDeviceId?: string | null; readonly onError?: (error: DeviceLimitError) => void } = {},
+): () => void {
+  return onValue(
+    ref(db, presencePath(uid)),
+    (snapshot) => listener(listDeviceEntries(presenceFromValue(snapshot.val()), options.currentDeviceId ?? null)),
+    (cause) =>
+      options.onError?.(
+        new DeviceLimitError('device-limit/permission-denied', `Reading ${presencePath(uid)} was refused.`, { cause }),
+      ),
+  );
+}
+
+async function call(functions: Functions, name: string, data: Record<string, unknown>): Promise<unknown> {
+  try {
+    const result = await httpsCallable(functions, name)(data);
+    return result.data;
+  } catch (cause) {
+    const functionsCode =
+      typeof (cause as { code?: unknown }).code === 'string' ? (cause as { code: string }).code : undefined;
+    const message = cause instanceof Error ? cause.message : String(cause);
+    throw new DeviceLimitError('device-limit/function-failed', `${name} failed: ${message}`, { cause, functionsCode });
+  }
+}
+
+/** §5.2: signs one of the caller's devices out; its client reports `evicted` (`signed-out-remotely`). */
+export async function signOutDevice(functions: Functions, deviceId: string): Promise<void> {
+  if (!isValidDeviceId(deviceId))
+    throw new DeviceLimitError('device-limit/invalid-argument', 'deviceId must match ^[A-Za-z0-9_-]{8,64}$.');
+  await call(functions, 'signOutDevice', { deviceId });
+}
+
+/** The device that takes the slot in a force login. A {@link DeviceSession} fits. */
+export interface ForceLoginDevice {
+  readonly deviceId: string | null;
+  readonly platform: Platform;
+  readonly label: string;
+  /** When present (a DeviceSession), called after the function so the session resumes its new entry. */
+  claim?(): void;
+}
+
+/**
+ * §5.1: takes a slot for `device` and evicts every other device of the user (they report `evicted`
+ * with `force-login`, and sessions signed in before this one are shut out by the rules gate). Given a
+ * session, the session then registers its onDisconnect for the new entry and becomes `active`.
+ */
+export async function forceLogin(functions: Functions, device: ForceLoginDevice): Promise<void> {
+  const { deviceId, platform, label } = device;
+  if (!isValidDeviceId(deviceId)) {
+    throw new DeviceLimitError(
+      'device-limit/invalid-argument',
+      'forceLogin needs the deviceId of this install (wait for the session to know it).',
+    );
+  }
+  if (!isPlatform(platform))
+    throw new DeviceLimitError('device-limit/invalid-argument', `Unknown platform ${String(platform)}.`);
+  await call(functions, 'forceLogin', { deviceId, platform, label });
+  device.claim?.();
+}

@@ -1,0 +1,112 @@
+/**
+ * The public types of a device session: what `startDeviceSession` takes and returns, and the states
+ * it reports. Kept apart from the implementation so the state machine and the session share them
+ * without importing each other.
+ */
+import type { EvictionReason, Platform } from './contract';
+import type { DeviceLimitError } from './errors';
+import type { Logger } from './logger';
+import type { DeviceListEntry } from './presence';
+import type { DeviceIdStorage } from './storage';
+import type { LeaseStore, LockManagerLike, TabChannel } from './tab-election';
+import type { Timers } from './timers';
+
+export type ReleaseReason = 'released' | 'idle' | 'error';
+
+export type DeviceSessionState =
+  /** Waiting for the deviceId, the connection or the presence node, or a claim is in flight. */
+  | { readonly status: 'claiming'; readonly deviceId: string | null }
+  /** This install holds a slot. `devices` is the user's device list, kept live. */
+  | {
+      readonly status: 'active';
+      readonly deviceId: string;
+      readonly devices: readonly DeviceListEntry[];
+      readonly limit: number;
+    }
+  /** All slots are taken: the app can sign one of `devices` out, or force login. */
+  | {
+      readonly status: 'limit-reached';
+      readonly deviceId: string;
+      readonly devices: readonly DeviceListEntry[];
+      readonly limit: number;
+    }
+  /** Another party took the slot away; `force-login` also means "sign in again". */
+  | { readonly status: 'evicted'; readonly deviceId: string; readonly reason: EvictionReason }
+  /** The slot was given back (by `release()`, the idle timeout, or after an error). */
+  | {
+      readonly status: 'released';
+      readonly deviceId: string | null;
+      readonly reason: ReleaseReason;
+      readonly error?: DeviceLimitError;
+    }
+  /** The session wants a slot but the connection is down; the server's onDisconnect may free it. */
+  | { readonly status: 'offline'; readonly deviceId: string };
+
+export type DeviceSessionStatus = DeviceSessionState['status'];
+
+/** The signed-in user: a Firebase Auth `User` fits; only `uid` is required. */
+export interface DeviceSessionUser {
+  readonly uid: string;
+  /** When present (Firebase Auth `User`), `auth_time` tells a force-login cut-off apart (§4.8.3). */
+  getIdTokenResult?(): Promise<{ readonly claims: Readonly<Record<string, unknown>> }>;
+}
+
+/** How the tabs of one browser find each other; detected automatically in a browser. */
+export interface TabCoordination {
+  readonly locks?: LockManagerLike | null;
+  readonly channel?: TabChannel | null;
+  readonly leaseStore?: LeaseStore | null;
+}
+
+export interface DeviceSessionOptions {
+  /** `web` by default in a browser; required elsewhere (e.g. `Platform.OS` in React Native). */
+  readonly platform?: Platform;
+  /** Shown in the device list, 1–64 characters; default "Chrome on macOS" in a browser, else the platform. */
+  readonly label?: string;
+  /** A deviceId the app already keeps per install; otherwise one is generated and stored. */
+  readonly deviceId?: string;
+  /** Where the generated deviceId is kept: `localStorage` by default in a browser, required elsewhere. */
+  readonly storage?: DeviceIdStorage;
+  readonly storageKey?: string;
+  /** Default 5 minutes; between 30 s and 5 min. */
+  readonly heartbeatIntervalMs?: number;
+  /** Release the slot after this long without user activity; off by default. */
+  readonly idleTimeoutMs?: number;
+  /** After an idle release, claim again on the next activity (default true). */
+  readonly reclaimOnActivity?: boolean;
+  /** Share one slot among the tabs of a browser (default true in a browser). */
+  readonly tabs?: boolean | TabCoordination;
+  /** `auto` (default in a browser): page visibility calls pause()/resume() and DOM events count as activity. */
+  readonly lifecycle?: 'auto' | 'manual';
+  /** Nothing is logged without one; `console` works. */
+  readonly logger?: Logger;
+  /** For tests: the clock and timeouts. */
+  readonly timers?: Timers;
+}
+
+/** The first settled state after a claim: claimed (`active`) or why not. */
+export type ClaimOutcome = Extract<DeviceSessionState, { status: 'active' | 'limit-reached' | 'evicted' | 'released' }>;
+
+export interface DeviceSession {
+  /** This install's deviceId, once known. */
+  readonly deviceId: string | null;
+  readonly platform: Platform;
+  readonly label: string;
+  readonly state: DeviceSessionState;
+  /** Calls `listener` now with the current state, then on every change. */
+  onStateChanged(listener: (state: DeviceSessionState) => void): () => void;
+  /** Resolves with the next settled state: `active`, or `limit-reached`/`evicted`/`released`. */
+  whenClaimed(): Promise<ClaimOutcome>;
+  /** Claims again (after `limit-reached`, a release, or an eviction once the user signed in again). */
+  claim(): void;
+  /** Gives the slot back (call before `signOut`); resolves when acknowledged, or at once offline. */
+  release(): Promise<void>;
+  /** The app went to the background. */
+  pause(): void;
+  /** The app came back: heartbeat now (at most every 30 s) and re-check. */
+  resume(): void;
+  /** User activity, for the idle timeout (automatic from DOM events in a browser). */
+  reportActivity(): void;
+  /** Stops this object without releasing (the server's onDisconnect will); for tests and hot reload. */
+  close(): void;
+}

@@ -1,0 +1,373 @@
+/**
+ * `startDeviceSession(db, user, options)`: the public entry point. It resolves the install's
+ * deviceId, elects the tab that holds the slot (web), runs the SlotHolder there and mirrors its state
+ * in the other tabs, and wires the app lifecycle (page visibility, user activity for the idle timeout).
+ */
+import type { Database } from 'firebase/database';
+import { isPlatform, isValidDeviceId, normalizeLabel, type Platform } from './contract';
+import { PresenceGateway } from './database';
+import { DeviceLimitError } from './errors';
+import { IdleTimer } from './idle';
+import { SILENT_LOGGER, type Logger } from './logger';
+import { SlotHolder } from './slot-holder';
+import type {
+  ClaimOutcome,
+  DeviceSession,
+  DeviceSessionOptions,
+  DeviceSessionState,
+  DeviceSessionUser,
+  TabCoordination,
+} from './session-api';
+import { sameState } from './state-equality';
+import { browserLocalStorage, DEVICE_ID_STORAGE_KEY, getOrCreateDeviceId } from './storage';
+import { decodeState, encodeState, parseTabMessage, type TabCommand, type TabMessage } from './tab-messages';
+import { electWithLease, electWithWebLocks, soleLeader, type TabChannel, type TabElection } from './tab-election';
+import { systemTimers, type Timers } from './timers';
+import {
+  describeUserAgent,
+  isBrowser,
+  localLeaseStore,
+  onUserActivity,
+  onVisibilityChange,
+  openTabChannel,
+  webLocks,
+} from './web';
+import { validateHeartbeatInterval } from './heartbeat';
+
+const SETTLED: ReadonlySet<string> = new Set(['active', 'limit-reached', 'evicted', 'released']);
+/** How often a follower tab forwards activity to the leader at most. */
+const ACTIVITY_FORWARD_MS = 5000; /* 5 s */
+/** How long a follower's release() waits for the leader to confirm. */
+const FOLLOWER_RELEASE_WAIT_MS = 5000; /* 5 s */
+
+async function authTimeOf(user: DeviceSessionUser): Promise<number | null> {
+  if (!user.getIdTokenResult) return null;
+  const { claims } = await user.getIdTokenResult();
+  const value = Number(claims.auth_time);
+  return Number.isFinite(value) ? value : null;
+}
+
+class DeviceSessionImpl implements DeviceSession {
+  private current: DeviceSessionState;
+  private readonly listeners = new Set<(state: DeviceSessionState) => void>();
+  private readonly disposers: Array<() => void> = [];
+  private readonly timers: Timers;
+  private readonly logger: Logger;
+  readonly platform: Platform;
+  readonly label: string;
+  private readonly channel: TabChannel | null;
+  private readonly election: TabElection;
+  private readonly idle: IdleTimer | null;
+  private holder: SlotHolder | null = null;
+  private holderUnsubscribe: (() => void) | null = null;
+  /** The app's last wish, applied when this tab starts leading. */
+  private wantsSlot = true;
+  private closed = false;
+  private lastForwardedActivity = Number.NEGATIVE_INFINITY;
+  /** Follower release() calls waiting for the leader's `released` message. */
+  private readonly releaseWaiters = new Set<() => void>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly user: DeviceSessionUser,
+    private readonly options: DeviceSessionOptions,
+  ) {
+    if (!user || typeof user.uid !== 'string' || user.uid.length === 0) {
+      throw new DeviceLimitError(
+        'device-limit/invalid-argument',
+        'startDeviceSession needs a signed-in user with a uid.',
+      );
+    }
+    const browser = isBrowser();
+    const platform = options.platform ?? (browser ? 'web' : undefined);
+    if (!isPlatform(platform)) {
+      throw new DeviceLimitError(
+        'device-limit/invalid-argument',
+        `platform must be one of web, ios, android, macos, windows, linux, other (got ${String(platform)}).`,
+      );
+    }
+    if (options.deviceId !== undefined && !isValidDeviceId(options.deviceId)) {
+      throw new DeviceLimitError('device-limit/invalid-argument', 'deviceId must match ^[A-Za-z0-9_-]{8,64}$.');
+    }
+    if (options.heartbeatIntervalMs !== undefined) validateHeartbeatInterval(options.heartbeatIntervalMs);
+    if (options.deviceId === undefined && !options.storage && !browserLocalStorage()) {
+      throw new DeviceLimitError(
+        'device-limit/storage-unavailable',
+        'No localStorage here: pass `storage` (e.g. AsyncStorage) or `deviceId`.',
+      );
+    }
+    this.platform = platform;
+    this.label = normalizeLabel(options.label, browser ? describeUserAgent() : platform);
+    this.timers = options.timers ?? systemTimers;
+    this.logger = options.logger ?? SILENT_LOGGER;
+    this.current = { status: 'claiming', deviceId: options.deviceId ?? null };
+
+    this.idle =
+      options.idleTimeoutMs === undefined
+        ? null
+        : new IdleTimer({
+            timers: this.timers,
+            timeoutMs: options.idleTimeoutMs,
+            onIdle: () => void this.holder?.release('idle'),
+            onActive: () => {
+              if (
+                options.reclaimOnActivity !== false &&
+                this.current.status === 'released' &&
+                this.current.reason === 'idle'
+              ) {
+                this.holder?.claim();
+              }
+            },
+          });
+
+    const tabs = options.tabs ?? browser;
+    const coordination: TabCoordination = tabs === true ? {} : tabs === false ? {} : tabs;
+    const name = `device-limit:${user.uid}`;
+    this.channel =
+      tabs === false ? null : coordination.channel !== undefined ? coordination.channel : openTabChannel(name);
+    this.election = this.elect(tabs !== false, coordination, name);
+    if (this.channel) {
+      const channel = this.channel;
+      this.disposers.push(channel.subscribe((message) => this.onTabMessage(message)));
+      if (coordination.channel === undefined) this.disposers.push(() => channel.close());
+    }
+    this.disposers.push(this.election.onLeadershipChanged((leader) => (leader ? this.lead() : this.follow())));
+    if (this.election.isLeader) this.lead();
+    else this.post({ type: 'device-limit:hello' });
+
+    if ((options.lifecycle ?? (browser ? 'auto' : 'manual')) === 'auto' && browser) {
+      this.disposers.push(onVisibilityChange((visible) => (visible ? this.resume() : this.pause())));
+      if (this.idle) this.disposers.push(onUserActivity(() => this.reportActivity()));
+    }
+  }
+
+  private elect(enabled: boolean, coordination: TabCoordination, name: string): TabElection {
+    if (!enabled) return soleLeader();
+    const locks = coordination.locks !== undefined ? coordination.locks : webLocks();
+    if (locks)
+      return electWithWebLocks(locks, name, (error) => this.logger.warn?.('device-limit: Web Locks failed', error));
+    const store = coordination.leaseStore !== undefined ? coordination.leaseStore : localLeaseStore(`${name}:lease`);
+    if (store && this.channel) {
+      const tabId = Math.random().toString(36).slice(2) + this.timers.now().toString(36);
+      return electWithLease({ store, channel: this.channel, timers: this.timers, tabId });
+    }
+    return soleLeader();
+  }
+
+  get deviceId(): string | null {
+    return this.current.deviceId;
+  }
+
+  get state(): DeviceSessionState {
+    return this.current;
+  }
+
+  onStateChanged(listener: (state: DeviceSessionState) => void): () => void {
+    this.listeners.add(listener);
+    this.notify(listener, this.current);
+    return () => this.listeners.delete(listener);
+  }
+
+  whenClaimed(): Promise<ClaimOutcome> {
+    if (SETTLED.has(this.current.status)) return Promise.resolve(this.current as ClaimOutcome);
+    return new Promise((resolve) => {
+      const listener = (state: DeviceSessionState) => {
+        if (!SETTLED.has(state.status)) return;
+        this.listeners.delete(listener);
+        resolve(state as ClaimOutcome);
+      };
+      this.listeners.add(listener);
+    });
+  }
+
+  claim(): void {
+    if (this.closed)
+      throw new DeviceLimitError('device-limit/session-closed', 'This device session was closed; start a new one.');
+    this.wantsSlot = true;
+    this.idle?.start();
+    if (this.holder) this.holder.claim();
+    else if (!this.election.isLeader) this.command('claim');
+  }
+
+  async release(): Promise<void> {
+    this.wantsSlot = false;
+    this.idle?.stop();
+    if (this.holder) return this.holder.release('released');
+    if (this.election.isLeader || this.closed) return; // the holder starts stopped (wantsSlot)
+    this.command('release');
+    // Wait for the leader to report its release acknowledged (or give up after a while: the leader
+    // may be frozen, and a sign-out must not hang).
+    await new Promise<void>((resolve) => {
+      let timer: unknown = null;
+      const done = () => {
+        this.timers.clearTimeout(timer);
+        this.releaseWaiters.delete(done);
+        resolve();
+      };
+      timer = this.timers.setTimeout(done, FOLLOWER_RELEASE_WAIT_MS);
+      this.releaseWaiters.add(done);
+    });
+  }
+
+  pause(): void {
+    // Nothing to stop: the heartbeat keeps its bounded rhythm while the platform runs timers, and the
+    // server's onDisconnect frees the slot if the OS closes the socket. resume() makes up for it.
+  }
+
+  resume(): void {
+    if (this.holder) this.holder.nudge();
+    else if (!this.election.isLeader) this.command('resume');
+  }
+
+  reportActivity(): void {
+    if (this.election.isLeader) {
+      this.idle?.activity();
+      return;
+    }
+    const now = this.timers.now();
+    if (now - this.lastForwardedActivity < ACTIVITY_FORWARD_MS) return;
+    this.lastForwardedActivity = now;
+    this.command('activity');
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.idle?.stop();
+    this.follow();
+    this.election.close();
+    for (const dispose of this.disposers.splice(0).reverse()) dispose();
+    for (const resolve of [...this.releaseWaiters]) resolve();
+    this.listeners.clear();
+  }
+
+  /** This tab now holds the slot for the browser: resolve the deviceId and start the SlotHolder. */
+  private lead(): void {
+    if (this.closed || this.holder) return;
+    const startStopped = !this.wantsSlot || this.current.status === 'released' || this.current.status === 'evicted';
+    void this.resolveDeviceId().then(
+      (deviceId) => {
+        if (this.closed || !this.election.isLeader || this.holder) return;
+        const holder = new SlotHolder({
+          gateway: new PresenceGateway(this.db, this.user.uid, deviceId),
+          deviceId,
+          platform: this.platform,
+          label: this.label,
+          timers: this.timers,
+          logger: this.logger,
+          heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+          authTime: authTimeOf(this.user).catch(() => null),
+          startStopped,
+        });
+        this.holder = holder;
+        this.holderUnsubscribe = holder.subscribe((state) => this.publish(state));
+        // A tab taking over a stopped session keeps showing why it stopped (e.g. evicted).
+        if (!startStopped || this.current.status === 'claiming') this.publish(holder.current);
+        if (!startStopped) this.idle?.start();
+      },
+      (error: unknown) => {
+        const failure =
+          error instanceof DeviceLimitError
+            ? error
+            : new DeviceLimitError('device-limit/storage-unavailable', 'Could not resolve the deviceId.', {
+                cause: error,
+              });
+        this.publish({ status: 'released', deviceId: null, reason: 'error', error: failure });
+      },
+    );
+  }
+
+  /** This tab stopped leading (closing): detach the holder without releasing. */
+  private follow(): void {
+    this.holderUnsubscribe?.();
+    this.holderUnsubscribe = null;
+    this.holder?.close();
+    this.holder = null;
+  }
+
+  private resolveDeviceId(): Promise<string> {
+    if (this.options.deviceId !== undefined) return Promise.resolve(this.options.deviceId);
+    const storage = this.options.storage ?? browserLocalStorage();
+    if (!storage)
+      return Promise.reject(new DeviceLimitError('device-limit/storage-unavailable', 'No storage for the deviceId.'));
+    // Read under leadership: only one tab at a time creates the id, so tabs never end up with two.
+    return getOrCreateDeviceId(storage, this.options.storageKey ?? DEVICE_ID_STORAGE_KEY);
+  }
+
+  private publish(state: DeviceSessionState): void {
+    if (this.closed || sameState(state, this.current)) return;
+    this.current = state;
+    if (this.holder) this.post({ type: 'device-limit:state', state: encodeState(state) });
+    for (const listener of [...this.listeners]) this.notify(listener, state);
+  }
+
+  private notify(listener: (state: DeviceSessionState) => void, state: DeviceSessionState): void {
+    try {
+      listener(state);
+    } catch (error) {
+      // An app callback must not break the session (nor the other listeners).
+      this.logger.error?.('device-limit: a state listener threw', error);
+    }
+  }
+
+  private onTabMessage(raw: unknown): void {
+    const message = parseTabMessage(raw);
+    if (!message || this.closed) return;
+    if (message.type === 'device-limit:released') {
+      for (const resolve of [...this.releaseWaiters]) resolve();
+      return;
+    }
+    if (message.type === 'device-limit:state') {
+      const state = decodeState(message.state);
+      if (state && !this.holder) this.publish(state);
+      return;
+    }
+    if (!this.holder) return;
+    if (message.type === 'device-limit:hello') {
+      this.post({ type: 'device-limit:state', state: encodeState(this.current) });
+      return;
+    }
+    this.applyCommand(message.command);
+  }
+
+  private applyCommand(command: TabCommand): void {
+    switch (command) {
+      case 'claim':
+        this.claim();
+        break;
+      case 'release':
+        void this.release().then(() => this.post({ type: 'device-limit:released' }));
+        break;
+      case 'resume':
+        this.resume();
+        break;
+      case 'activity':
+        this.reportActivity();
+        break;
+    }
+  }
+
+  private command(command: TabCommand): void {
+    this.post({ type: 'device-limit:command', command });
+  }
+
+  private post(message: TabMessage): void {
+    try {
+      this.channel?.post(message);
+    } catch (error) {
+      this.logger.debug?.('device-limit: tab message not sent', error);
+    }
+  }
+}
+
+/**
+ * Starts holding a device slot for `user` on this install (docs/protocol.md §4). Call it once the
+ * user is signed in; call `release()` before signing out.
+ */
+export function startDeviceSession(
+  db: Database,
+  user: DeviceSessionUser,
+  options: DeviceSessionOptions = {},
+): DeviceSession {
+  return new DeviceSessionImpl(db, user, options);
+}
