@@ -1,0 +1,192 @@
+/**
+ * `startEmulator`: wires the database, the settings (rules, triggers) and the transports together,
+ * listens, and stops cleanly (exporting first when asked).
+ */
+import { promises as fs } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { systemClock } from '../clock';
+import type { Clock } from '../clock';
+import { exportNode, importNode, NamespaceRegistry } from '../database';
+import { DEFAULT_NAMESPACE } from '../protocol/constants';
+import { isJsonObject } from '../protocol/messages';
+import { createEmulatorHttpServer } from './http-server';
+import { createServerLog } from './log';
+import { isValidNamespace } from './namespace';
+import { PushIdGenerator } from './push-id';
+import { RealtimeServer } from './realtime';
+import { EmulatorSettings } from './settings';
+
+export interface EmulatorOptions {
+  /** default 127.0.0.1 */
+  readonly host?: string;
+  /** default 9000; 0 picks a free port */
+  readonly port?: number;
+  /** rules source text for every namespace (wins over `rulesFile`) */
+  readonly rules?: string;
+  /** a rules file (JSON with comments) for every namespace */
+  readonly rulesFile?: string;
+  /** the project id: a plain-tree `importFile` goes to `<project>-default-rtdb` (else `fake-server`) */
+  readonly project?: string;
+  /** JSON to load at start: a tree in export format, or `{".namespaces": {"<ns>": tree}}` */
+  readonly importFile?: string;
+  /** where `stop()` writes every non-empty namespace as `{".namespaces": {"<ns>": tree}}` */
+  readonly exportOnExit?: string;
+  /** log the rules' explanation of each denied operation (also env RTDB_EMULATOR_EXPLAIN_DENIALS=1) */
+  readonly explainDenials?: boolean;
+  /** where log lines go (default stderr); `false` for none. Env RTDB_EMULATOR_QUIET=1 logs less. */
+  readonly log?: ((line: string) => void) | false;
+  /** how often dead sockets are looked for (default 15 s; a dead one is closed within two periods) */
+  readonly heartbeatMs?: number;
+  /** time source for server timestamps and the handshake (default: the system clock) */
+  readonly clock?: Clock;
+}
+
+export interface EmulatorHandle {
+  readonly host: string;
+  readonly port: number;
+  /** Exports (when `exportOnExit` is set), closes every connection (running their onDisconnect) and stops listening. */
+  stop(): Promise<void>;
+}
+
+const DATABASE_DENIAL_LINE = /\b(read|write) denied at |listen revoked at /;
+
+/** The key of a multi-namespace import/export file; no database key can start with ".". */
+export const NAMESPACES_KEY = '.namespaces';
+
+export class EmulatorStartError extends Error {
+  readonly code = 'emulator_start_failed';
+  constructor(
+    message: string,
+    /** the option at fault, so the CLI can name its flag */
+    readonly option: keyof EmulatorOptions,
+  ) {
+    super(message);
+    this.name = 'EmulatorStartError';
+  }
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<EmulatorHandle> {
+  const host = options.host ?? '127.0.0.1';
+  const clock = options.clock ?? systemClock;
+  const sink =
+    options.log === false ? undefined : (options.log ?? ((line: string) => process.stderr.write(`${line}\n`)));
+  const log = createServerLog(sink, {
+    quiet: process.env.RTDB_EMULATOR_QUIET === '1',
+    debug: process.env.RTDB_EMULATOR_DEBUG === '1',
+  });
+  const explainDenials = options.explainDenials ?? process.env.RTDB_EMULATOR_EXPLAIN_DENIALS === '1';
+  // The database logs its own denial lines; with --explain-denials the settings' gate logs them (with
+  // the caller), so here they are debug output. Anything else the database logs is a problem.
+  const registry = new NamespaceRegistry({
+    clock,
+    log: (line) => (DATABASE_DENIAL_LINE.test(line) ? log.debug(line) : log.warn(line)),
+  });
+  const settings = new EmulatorSettings(registry, log, explainDenials);
+
+  const rulesSource =
+    options.rules ?? (options.rulesFile ? await readOption('rulesFile', options.rulesFile) : undefined);
+  if (rulesSource !== undefined) {
+    try {
+      settings.setDefaultRules(rulesSource);
+    } catch (error) {
+      throw new EmulatorStartError(
+        `Invalid rules${options.rulesFile ? ` in ${options.rulesFile}` : ''}: ${(error as Error).message}`,
+        options.rules !== undefined ? 'rules' : 'rulesFile',
+      );
+    }
+  }
+  const projectNamespace = options.project ? `${options.project}-default-rtdb` : DEFAULT_NAMESPACE;
+  if (options.importFile)
+    importData(settings, options.importFile, await readOption('importFile', options.importFile), projectNamespace);
+
+  const realtime = new RealtimeServer({
+    databases: settings,
+    clock,
+    log,
+    ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
+  });
+  const server = createEmulatorHttpServer({
+    registry,
+    settings,
+    realtime,
+    log,
+    databases: settings,
+    pushIds: new PushIdGenerator(clock),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new EmulatorStartError(
+          `Cannot listen on ${host}:${options.port ?? 9000}: ${error.code ?? error.message}`,
+          'port',
+        ),
+      ),
+    );
+    server.listen(options.port ?? 9000, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  log.info(
+    `rules: ${options.rulesFile ?? (options.rules !== undefined ? 'given by the caller' : 'open (no rules file), as firebase-tools defaults')}` +
+      (options.importFile ? `; imported ${options.importFile}` : '') +
+      (options.exportOnExit ? `; will export to ${options.exportOnExit} on exit` : ''),
+  );
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (options.exportOnExit) await exportData(registry, options.exportOnExit);
+      realtime.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    })();
+    return stopping;
+  };
+  return { host, port, stop };
+}
+
+async function readOption(name: 'rulesFile' | 'importFile', file: string): Promise<string> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (error) {
+    throw new EmulatorStartError(
+      `Cannot read ${name} ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      name,
+    );
+  }
+}
+
+function importData(settings: EmulatorSettings, file: string, text: string, projectNamespace: string): void {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new EmulatorStartError(`Cannot import ${file}: not JSON (${(error as Error).message})`, 'importFile');
+  }
+  const namespaces =
+    isJsonObject(json) && isJsonObject(json[NAMESPACES_KEY]) ? json[NAMESPACES_KEY] : { [projectNamespace]: json };
+  for (const [namespace, tree] of Object.entries(namespaces)) {
+    if (!isValidNamespace(namespace))
+      throw new EmulatorStartError(`Cannot import ${file}: invalid namespace "${namespace}"`, 'importFile');
+    try {
+      importNode(settings.database(namespace), tree);
+    } catch (error) {
+      throw new EmulatorStartError(
+        `Cannot import ${file} into ${namespace}: ${(error as Error).message}`,
+        'importFile',
+      );
+    }
+  }
+}
+
+/** Writes every non-empty namespace, atomically (a crash mid-write leaves the previous file). */
+async function exportData(registry: NamespaceRegistry, file: string): Promise<void> {
+  const namespaces: Record<string, unknown> = {};
+  for (const name of registry.names().sort()) {
+    const tree = exportNode(registry.get(name));
+    if (tree !== null) namespaces[name] = tree;
+  }
+  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  await fs.writeFile(temporary, JSON.stringify({ [NAMESPACES_KEY]: namespaces }));
+  await fs.rename(temporary, file);
+}

@@ -1,0 +1,233 @@
+/**
+ * One realtime connection's state and its data-layer requests (§4): the caller it authenticated as,
+ * its listens and its onDisconnect queue. Transport-agnostic: a WebSocket or a long-poll session
+ * (possibly upgraded from one to the other, §14.2) feeds it requests and gives it `output`.
+ *
+ * This is the router half: it decodes a request, calls the NamespaceDatabase, and encodes the reply.
+ * Ordering the SDK depends on (§5.4): the database pushes listen data and write fan-out synchronously
+ * through the sinks, so every push is queued on the transport before the `ok` that follows it.
+ */
+import type { Caller, QueryParams } from '../database/access';
+import { checkWriteSize, OnDisconnectQueue, parsePath, pathToString } from '../database';
+import type { ListenHandle, NamespaceDatabase } from '../database';
+import { DatabaseError } from '../errors';
+import { ClientAction } from '../protocol/constants';
+import {
+  dataUpdatePush,
+  isJsonObject,
+  listenRevokedPush,
+  okResponse,
+  queryKey,
+  responseMessage,
+} from '../protocol/messages';
+import type { DataRequest, Envelope, JsonObject } from '../protocol/messages';
+import { UNAUTHENTICATED, callerFromCredential, credentialExpiry } from './auth-token';
+import { errorText } from './log';
+import type { ServerLog } from './log';
+import { errorStatus } from './status';
+
+/** Requests that carry data to write: production caps them at 16 MB from the SDKs (limits page). */
+const WRITE_ACTIONS: ReadonlySet<string> = new Set([
+  ClientAction.put,
+  ClientAction.merge,
+  ClientAction.onDisconnectPut,
+  ClientAction.onDisconnectMerge,
+]);
+
+interface ActiveListen {
+  readonly handle: ListenHandle;
+}
+
+export interface SessionOptions {
+  readonly database: NamespaceDatabase;
+  readonly sessionId: string;
+  readonly log: ServerLog;
+  /** where messages go; a long-poll upgrade swaps it to the WebSocket */
+  readonly output: (envelope: Envelope) => void;
+}
+
+export class RealtimeSession {
+  readonly database: NamespaceDatabase;
+  readonly sessionId: string;
+  output: (envelope: Envelope) => void;
+  private caller: Caller = UNAUTHENTICATED;
+  private readonly listens = new Map<string, ActiveListen>();
+  private readonly onDisconnect = new OnDisconnectQueue();
+  private readonly log: ServerLog;
+  private closed = false;
+
+  constructor(options: SessionOptions) {
+    this.database = options.database;
+    this.sessionId = options.sessionId;
+    this.log = options.log;
+    this.output = options.output;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get listenCount(): number {
+    return this.listens.size;
+  }
+
+  /** Handles one client request and replies on its `r` (every request that has one gets a reply). */
+  handleRequest(request: DataRequest): void {
+    if (this.closed) return;
+    const r = request.requestNumber;
+    try {
+      if (WRITE_ACTIONS.has(request.action)) checkWriteSize(request.bytes, 'socket');
+      const data = this.dispatch(request.action, request.body);
+      if (r !== undefined) this.output(okResponse(r, data));
+    } catch (error) {
+      const { status, message } = errorStatus(error);
+      if (status === 'internal_error') {
+        this.log.error(`${this.database.name} ${request.action} failed: ${errorText(error)}`);
+      } else {
+        this.log.debug(`${this.database.name} ${request.action}: ${status} ${message}`);
+      }
+      if (r !== undefined) this.output(responseMessage(r, status, message));
+    }
+  }
+
+  /**
+   * The connection is gone (clean close, network loss or a dead-socket timeout): drop the listens and
+   * run the onDisconnect queue with the auth the connection had (§10).
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const listen of this.listens.values()) listen.handle.cancel();
+    this.listens.clear();
+    try {
+      this.onDisconnect.run(this.database, this.caller, (line) => this.log.info(`${this.database.name}: ${line}`));
+    } catch (error) {
+      this.log.error(`${this.database.name} onDisconnect failed: ${errorText(error)}`);
+    }
+  }
+
+  private dispatch(action: string, body: JsonObject): unknown {
+    switch (action) {
+      case ClientAction.stats:
+      case ClientAction.appCheck:
+      case ClientAction.unAppCheck:
+      case ClientAction.unAppCheckMisspelled:
+        // Stats are only logged by the client; App Check is not enforced by the emulator.
+        return '';
+      case ClientAction.auth:
+      case ClientAction.gauth:
+        return this.authenticate(body);
+      case ClientAction.unauth:
+        this.setCaller(UNAUTHENTICATED);
+        return '';
+      case ClientAction.listen:
+        return this.listen(body);
+      case ClientAction.unlisten:
+        this.unlisten(body);
+        return '';
+      case ClientAction.get:
+        return this.database.get(this.caller, requestPath(body), requestQuery(body['q']));
+      case ClientAction.put: {
+        const hash = body[/*hash*/ 'h'];
+        const options = typeof hash === 'string' ? { hash } : undefined;
+        this.database.set(this.caller, requestPath(body), body[/*data*/ 'd'] ?? null, options);
+        return '';
+      }
+      case ClientAction.merge:
+        this.database.update(this.caller, requestPath(body), requestChildren(body));
+        return '';
+      case ClientAction.onDisconnectPut: {
+        const path = requestPath(body);
+        const value = body[/*data*/ 'd'] ?? null;
+        // §10: checked against the rules now, and again when it runs.
+        this.database.checkSet(this.caller, path, value);
+        this.onDisconnect.set(path, value);
+        return '';
+      }
+      case ClientAction.onDisconnectMerge: {
+        const path = requestPath(body);
+        const children = requestChildren(body);
+        this.database.checkUpdate(this.caller, path, children);
+        this.onDisconnect.update(path, children);
+        return '';
+      }
+      case ClientAction.onDisconnectCancel:
+        this.onDisconnect.cancel(requestPath(body));
+        return '';
+      default:
+        throw new DatabaseError('bad_request', `Unknown action: ${action}`);
+    }
+  }
+
+  private authenticate(body: JsonObject): unknown {
+    const credential = body[/*credential*/ 'cred'];
+    if (typeof credential !== 'string') throw new DatabaseError('invalid_token', 'Missing auth credential.');
+    const caller = callerFromCredential(credential, body['authvar'], body['noauth']);
+    this.setCaller(caller);
+    // The client ignores `d` on success; the real server describes the auth there.
+    return { auth: caller.kind === 'user' ? caller.auth : null, expires: credentialExpiry(credential) };
+  }
+
+  /** Auth changed on a live connection: every listen is re-checked, denied ones are revoked (§9.2). */
+  private setCaller(caller: Caller): void {
+    this.caller = caller;
+    for (const listen of [...this.listens.values()]) listen.handle.setCaller(caller);
+  }
+
+  private listen(body: JsonObject): unknown {
+    const path = requestPath(body);
+    const tag = body[/*tag*/ 't'];
+    // §5.1: only queries with a start, end or limit are sent with `q` and a tag.
+    const tagged = typeof tag === 'number';
+    const query = tagged ? requestQuery(body[/*query*/ 'q']) : undefined;
+    const key = listenKey(path, tagged ? body['q'] : undefined);
+    this.listens.get(key)?.handle.cancel();
+    this.listens.delete(key);
+    const pathString = pathToString(path);
+    // The entry exists before the handle: the database may revoke during listen() itself.
+    const active: { handle?: ListenHandle } = {};
+    const handle = this.database.listen(this.caller, path, query, {
+      data: (dataPath, value) => {
+        if (!this.closed) this.output(dataUpdatePush(pathToString(dataPath), value, tagged ? tag : undefined));
+      },
+      revoked: () => {
+        if (this.listens.get(key) === active) this.listens.delete(key);
+        if (!this.closed) this.output(listenRevokedPush(pathString, tagged ? (body['q'] as QueryParams) : undefined));
+      },
+    });
+    active.handle = handle;
+    this.listens.set(key, active as ActiveListen);
+    // §5.4.7: `{"w": ["no_index"]}` makes the client log the ".indexOn" warning.
+    return handle.warnings.length > 0 ? { w: [...handle.warnings] } : {};
+  }
+
+  private unlisten(body: JsonObject): void {
+    const path = requestPath(body);
+    const key = listenKey(path, typeof body[/*tag*/ 't'] === 'number' ? body['q'] : undefined);
+    this.listens.get(key)?.handle.cancel();
+    this.listens.delete(key);
+  }
+}
+
+function listenKey(path: readonly string[], query: unknown): string {
+  return query === undefined ? `${pathToString(path)}|default` : `${pathToString(path)}|${queryKey(query)}`;
+}
+
+function requestPath(body: JsonObject): string[] {
+  const path = body[/*path*/ 'p'];
+  if (typeof path !== 'string') throw new DatabaseError('invalid_path', 'Invalid path: missing "p".');
+  return parsePath(path);
+}
+
+/** `q` of a listen or get; `{}` (a get of a default query) means no query. */
+function requestQuery(query: unknown): QueryParams | undefined {
+  if (query === undefined || query === null) return undefined;
+  if (!isJsonObject(query)) throw new DatabaseError('invalid_query', 'Invalid query: "q" must be an object.');
+  return Object.keys(query).length === 0 ? undefined : (query as QueryParams);
+}
+
+function requestChildren(body: JsonObject): Record<string, unknown> {
+  const children = body[/*data*/ 'd'];
+  if (!isJsonObject(children)) throw new DatabaseError('invalid_data', 'Invalid data: update must be an object.');
+  return children;
+}
