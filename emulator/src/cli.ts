@@ -108,6 +108,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // A harness that spawns us (the jest global setup, the local-stack launcher) sets this and keeps our
+  // stdin open: if it dies without stopping us, stdin ends and we stop too instead of lingering.
+  if (process.env.RTDB_EMULATOR_STOP_WITH_PARENT === '1') {
+    process.stdin.on('end', () => shutdown('parent gone'));
+    process.stdin.on('error', () => shutdown('parent gone'));
+    process.stdin.resume();
+  }
 
   const shownHost = handle.host.includes(':') ? `[${handle.host}]` : handle.host;
   process.stdout.write(`rtdb-emulator listening on http://${shownHost}:${handle.port}\n`);

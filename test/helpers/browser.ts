@@ -59,6 +59,10 @@ export class PageLog {
     page.on('requestfailed', (request) =>
       this.lines.push(`[requestfailed] ${request.method()} ${request.url()}: ${request.failure()?.errorText ?? ''}`),
     );
+    page.on('response', (response) => {
+      if (response.status() >= 400)
+        this.lines.push(`[http ${response.status()}] ${response.request().method()} ${response.url()}`);
+    });
     page.on('websocket', (socket) => {
       this.lines.push(`[websocket] open ${socket.url()}`);
       socket.on('close', () => this.lines.push(`[websocket] closed ${socket.url()}`));
@@ -115,7 +119,10 @@ export async function serveStatic(root: string, extra: Readonly<Record<string, s
     const relative = pathname === '/' ? 'index.html' : pathname.slice(1);
     const generated = extra[relative];
     if (generated !== undefined) {
-      response.writeHead(200, { 'content-type': CONTENT_TYPES[path.extname(relative)] ?? 'text/plain', 'cache-control': 'no-store' });
+      response.writeHead(200, {
+        'content-type': CONTENT_TYPES[path.extname(relative)] ?? 'text/plain',
+        'cache-control': 'no-store',
+      });
       response.end(generated);
       return;
     }

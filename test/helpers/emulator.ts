@@ -24,7 +24,7 @@ export function freshNamespace(prefix = 'demo-test'): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
 }
 
-/** The REST base URL of a namespace: `${restUrl(ns)}/path.json?ns=…` is built by {@link restPath}. */
+/** The REST URL of `path` in namespace `ns`: `http://HOST:PORT/<path>.json?ns=<ns>&<params>`. */
 export function restUrl(path: string, ns: string, params: Record<string, string> = {}): string {
   const { hostAndPort } = emulatorAddress();
   const query = new URLSearchParams({ ns, ...params });

@@ -13,8 +13,9 @@ export default async function globalSetup(): Promise<void> {
   if (process.env.FIREBASE_DATABASE_EMULATOR_HOST) return;
   const cli = path.resolve(__dirname, '../../emulator/dist/cli.js');
   const child = spawn(process.execPath, [cli, '--host', '127.0.0.1', '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, RTDB_EMULATOR_QUIET: '1' },
+    // stdin stays open: if jest dies without the teardown, the emulator sees it end and stops.
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, RTDB_EMULATOR_QUIET: '1', RTDB_EMULATOR_STOP_WITH_PARENT: '1' },
   });
   const host = await new Promise<string>((resolve, reject) => {
     let buffered = '';

@@ -17,7 +17,7 @@ import {
   queryWindowAt,
 } from './listens';
 import { type DbNode, EMPTY_NODE, nodeGetAt, nodeToJSON } from './node';
-import { type Path, pathToString, validatePath } from './path';
+import { type Path, validatePath } from './path';
 import { compileQuery, runQuery } from './query';
 import { planSet, planUpdate, type WritePlan } from './write';
 
@@ -181,10 +181,8 @@ export class NamespaceDatabase {
     // The owner credential bypasses rules entirely (protocol ref §9.2).
     if (caller.kind === 'owner') return { allowed: true };
     const decision = this.rules_.canRead({ auth: caller.auth, root: this.root_, path, query, now: this.clock.now() });
-    if (!decision.allowed) {
-      this.log(`[${this.name}] read denied at ${pathToString(path)}${explain(decision)}`);
-      throw permissionDenied();
-    }
+    // A denial is the gate's result; the explain-denials log wraps the gate, so nothing is logged here.
+    if (!decision.allowed) throw permissionDenied();
     return decision;
   }
 
@@ -197,10 +195,7 @@ export class NamespaceDatabase {
       paths: plan.paths,
       now,
     });
-    if (!decision.allowed) {
-      this.log(`[${this.name}] write denied at ${plan.paths.map(pathToString).join(', ')}${explain(decision)}`);
-      throw permissionDenied();
-    }
+    if (!decision.allowed) throw permissionDenied();
   }
 
   private commit(caller: Caller, plan: WritePlan, now: number, disableTriggers: boolean): void {
@@ -231,13 +226,8 @@ export class NamespaceDatabase {
       now: this.clock.now(),
     });
     if (decision.allowed) return;
-    this.log(`[${this.name}] listen revoked at ${pathToString(listen.path)}${explain(decision)}`);
     listen.active = false;
     this.listens.remove(listen);
     callSink(this.log, () => listen.sink.revoked());
   }
-}
-
-function explain(decision: RulesDecision): string {
-  return decision.explanation === undefined ? '' : `: ${decision.explanation}`;
 }

@@ -49,8 +49,6 @@ export interface EmulatorHandle {
   stop(): Promise<void>;
 }
 
-const DATABASE_DENIAL_LINE = /\b(read|write) denied at |listen revoked at /;
-
 /** The key of a multi-namespace import/export file; no database key can start with ".". */
 export const NAMESPACES_KEY = '.namespaces';
 
@@ -76,12 +74,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     debug: process.env.RTDB_EMULATOR_DEBUG === '1',
   });
   const explainDenials = options.explainDenials ?? process.env.RTDB_EMULATOR_EXPLAIN_DENIALS === '1';
-  // The database logs its own denial lines; with --explain-denials the settings' gate logs them (with
-  // the caller), so here they are debug output. Anything else the database logs is a problem.
-  const registry = new NamespaceRegistry({
-    clock,
-    log: (line) => (DATABASE_DENIAL_LINE.test(line) ? log.debug(line) : log.warn(line)),
-  });
+  // The database only logs problems (a sink or change listener that threw); denials are explained by
+  // the settings' gate when --explain-denials is on.
+  const registry = new NamespaceRegistry({ clock, log: (line) => log.warn(line) });
   const settings = new EmulatorSettings(registry, log, explainDenials);
 
   const rulesSource =
