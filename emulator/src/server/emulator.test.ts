@@ -129,6 +129,22 @@ test('default rules apply to every namespace; explain-denials logs why; coverage
   expect(html.headers.get('content-type')).toMatch(/text\/html/);
 });
 
+test('an unindexed orderByChild query logs the warning the real server gives, an indexed one does not', async () => {
+  const lines: string[] = [];
+  const rules = JSON.stringify({
+    rules: { '.read': true, scores: { '.indexOn': 'score' }, players: {} },
+  });
+  const handle = await start({ rules, log: (line) => lines.push(line) });
+  const query = 'orderBy=%22score%22&limitToFirst=2';
+  expect((await getJson(handle, `/scores.json?ns=idx&${query}`, '')).status).toBe(200);
+  expect(lines.filter((line) => line.includes('.indexOn'))).toEqual([]);
+  expect((await getJson(handle, `/players.json?ns=idx&${query}`, '')).status).toBe(200);
+  expect(lines).toContainEqual(
+    '[warn] idx: Using an unspecified index. Your data will be downloaded and filtered on the client. ' +
+      'Consider adding ".indexOn": "score" at /players to your security rules for better performance.',
+  );
+});
+
 test('start errors are typed and name the cause', async () => {
   await expect(
     startEmulator({ port: 0, log: false, rules: '{"rules": {".read": "auth.uid ==="}}' }),

@@ -107,16 +107,23 @@ export class EmulatorSettings implements DatabaseProvider {
   }
 
   private gate(namespace: string, rules: RulesGate): RulesGate {
-    return this.explainDenials ? explainingGate(rules, namespace, this.log) : rules;
+    return loggingGate(rules, namespace, this.log, this.explainDenials);
   }
 }
 
-/** Logs `RulesDecision.explanation` for each denied operation (`--explain-denials`). */
-function explainingGate(rules: RulesGate, namespace: string, log: ServerLog): RulesGate {
+/**
+ * Logs what the rules said that a developer must see: always the unindexed-query warning (the real
+ * server logs it too, and the SDK prints its own copy), and with `--explain-denials` the
+ * `RulesDecision.explanation` of each denied operation.
+ */
+function loggingGate(rules: RulesGate, namespace: string, log: ServerLog, explainDenials: boolean): RulesGate {
   return {
     canRead(request: ReadRequest): RulesDecision {
       const decision = rules.canRead(request);
-      if (!decision.allowed) {
+      if (decision.allowed && decision.warnings?.includes('no_index') && decision.explanation) {
+        log.warn(`${namespace}: ${decision.explanation}`);
+      }
+      if (!decision.allowed && explainDenials) {
         const query = request.query ? ` query ${JSON.stringify(request.query)}` : '';
         log.denial(
           `${namespace}: read ${pathToString(request.path)}${query} as ${describeAuth(request.auth)}: ` +
@@ -127,7 +134,7 @@ function explainingGate(rules: RulesGate, namespace: string, log: ServerLog): Ru
     },
     canWrite(request: WriteRequest): RulesDecision {
       const decision = rules.canWrite(request);
-      if (!decision.allowed) {
+      if (!decision.allowed && explainDenials) {
         log.denial(
           `${namespace}: write ${request.paths.map((p) => pathToString(p)).join(', ')} as ${describeAuth(request.auth)}: ` +
             (decision.explanation ?? 'no .write rule allowed it'),
