@@ -2,7 +2,18 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'functions/lib/**', 'demo/dist/**', 'test-artifacts/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      'functions/lib/**',
+      'demo/dist/**',
+      'test-artifacts/**',
+      '**/*.js',
+      '**/*.mjs',
+      '**/*.cjs',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {
@@ -14,9 +25,21 @@ export default tseslint.config(
         { object: 'describe', property: 'only', message: 'Remove .only before committing.' },
         { object: 'it', property: 'only', message: 'Remove .only before committing.' },
         { object: 'test', property: 'only', message: 'Remove .only before committing.' },
-        { object: 'describe', property: 'skip', message: 'Skipped tests must not be committed; explain with a reasoned condition instead.' },
-        { object: 'it', property: 'skip', message: 'Skipped tests must not be committed; explain with a reasoned condition instead.' },
-        { object: 'test', property: 'skip', message: 'Skipped tests must not be committed; explain with a reasoned condition instead.' },
+        {
+          object: 'describe',
+          property: 'skip',
+          message: 'Skipped tests must not be committed; explain with a reasoned condition instead.',
+        },
+        {
+          object: 'it',
+          property: 'skip',
+          message: 'Skipped tests must not be committed; explain with a reasoned condition instead.',
+        },
+        {
+          object: 'test',
+          property: 'skip',
+          message: 'Skipped tests must not be committed; explain with a reasoned condition instead.',
+        },
       ],
     },
   },

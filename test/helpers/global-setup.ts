@@ -28,7 +28,9 @@ export default async function globalSetup(): Promise<void> {
         resolve(match[1]);
       }
     });
-    child.on('exit', (code) => reject(new Error(`rtdb-emulator exited with ${code} before it was ready:\n${buffered}`)));
+    child.on('exit', (code) =>
+      reject(new Error(`rtdb-emulator exited with ${code} before it was ready:\n${buffered}`)),
+    );
   });
   child.stdout.resume();
   process.env.FIREBASE_DATABASE_EMULATOR_HOST = host;

@@ -137,14 +137,16 @@ export function nodeFromJSON(json: unknown, priority: Priority = null): DbNode {
   let ownPriority = priority;
   if ('.priority' in record) {
     const p = record['.priority'];
-    if (p !== null && !isPriority(p)) throw new InvalidDataError('Invalid .priority: must be a string, number or null.');
+    if (p !== null && !isPriority(p))
+      throw new InvalidDataError('Invalid .priority: must be a string, number or null.');
     ownPriority = p ?? null;
   }
   if ('.value' in record) {
     const keys = Object.keys(record).filter((k) => k !== '.value' && k !== '.priority');
     if (keys.length > 0) throw new InvalidDataError('Invalid data: .value cannot be set beside other children.');
     const inner = record['.value'];
-    if (inner !== null && typeof inner === 'object') throw new InvalidDataError('Invalid data: .value must be a primitive.');
+    if (inner !== null && typeof inner === 'object')
+      throw new InvalidDataError('Invalid data: .value must be a primitive.');
     return nodeFromJSON(inner, ownPriority);
   }
   const children = new Map<string, DbNode>();
