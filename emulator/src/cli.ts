@@ -9,6 +9,7 @@ import { startEmulator } from './index';
 import type { EmulatorHandle } from './index';
 import { CliUsageError, parseCliArgs, USAGE } from './server/cli-args';
 import type { CliOptions } from './server/cli-args';
+import { parseFunctionsHost } from './triggers';
 
 /** startEmulator option → the flag that sets it, to name it in errors. */
 const OPTION_FLAGS: Readonly<Record<string, string>> = {
@@ -17,6 +18,7 @@ const OPTION_FLAGS: Readonly<Record<string, string>> = {
   exportOnExit: '--export-on-exit',
   port: '--port',
   host: '--host',
+  functions: '--functions',
 };
 
 function fail(message: string): never {
@@ -60,6 +62,16 @@ async function main(): Promise<void> {
     return;
   }
   checkFiles(options);
+  // firebase-tools' name for where its Functions emulator listens (`emulators:exec` sets it).
+  const functionsHost = process.env.FUNCTIONS_EMULATOR_HOST;
+  let functions = options.functions;
+  if (functions === undefined && functionsHost) {
+    try {
+      functions = parseFunctionsHost(functionsHost);
+    } catch (error) {
+      fail(`FUNCTIONS_EMULATOR_HOST: ${(error as Error).message}`);
+    }
+  }
 
   let handle: EmulatorHandle;
   try {
@@ -71,6 +83,7 @@ async function main(): Promise<void> {
       ...(options.project !== undefined ? { project: options.project } : {}),
       ...(options.importFile !== undefined ? { importFile: options.importFile } : {}),
       ...(options.exportOnExit !== undefined ? { exportOnExit: options.exportOnExit } : {}),
+      ...(functions !== undefined ? { functions } : {}),
     });
   } catch (error) {
     const option = (error as { option?: string }).option;

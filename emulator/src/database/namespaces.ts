@@ -21,6 +21,7 @@ export class NamespaceRegistry {
   private defaultRulesSource: string | undefined;
   private readonly clock: Clock;
   private readonly log: ((line: string) => void) | undefined;
+  private readonly createListeners = new Set<(database: NamespaceDatabase) => void>();
 
   constructor(options: NamespaceRegistryOptions) {
     this.clock = options.clock;
@@ -40,8 +41,20 @@ export class NamespaceRegistry {
         ...(this.log === undefined ? {} : { log: this.log }),
       });
       this.databases.set(name, database);
+      for (const listener of this.createListeners) listener(database);
     }
     return database;
+  }
+
+  /**
+   * Calls `listener` with each namespace created from now on (function trigger delivery subscribes
+   * to every namespace's changes this way); returns the unsubscribe function.
+   */
+  onCreate(listener: (database: NamespaceDatabase) => void): () => void {
+    this.createListeners.add(listener);
+    return () => {
+      this.createListeners.delete(listener);
+    };
   }
 
   has(name: string): boolean {

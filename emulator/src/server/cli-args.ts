@@ -2,6 +2,8 @@
  * `rtdb-emulator` command-line parsing, kept apart from `cli.ts` so it is testable without a process.
  * Flags mirror firebase-tools' emulator flags where they overlap (`--import`, `--export-on-exit`).
  */
+import { type FunctionsEmulatorAddress, FunctionsHostError, parseFunctionsHost } from '../triggers';
+
 export interface CliOptions {
   readonly host: string;
   readonly port: number;
@@ -9,6 +11,8 @@ export interface CliOptions {
   readonly project?: string;
   readonly importFile?: string;
   readonly exportOnExit?: string;
+  /** `--functions host:port`: deliver database triggers to firebase-tools' Functions emulator */
+  readonly functions?: FunctionsEmulatorAddress;
   readonly explainDenials: boolean;
   readonly help: boolean;
 }
@@ -35,6 +39,8 @@ Options:
                              namespace, or fake-server), or {".namespaces": {"<ns>": tree, ...}}
   --export-on-exit <file>    on SIGINT/SIGTERM write every non-empty namespace to <file> as
                              {".namespaces": {...}} (importable with --import)
+  --functions <host:port>    firebase-tools' Functions emulator: post every write that matches one
+                             of its database triggers to it (also env FUNCTIONS_EMULATOR_HOST)
   --explain-denials          log why the rules denied each refused operation
                              (also env RTDB_EMULATOR_EXPLAIN_DENIALS=1)
   -h, --help                 show this help
@@ -42,7 +48,15 @@ Options:
 Clients select a namespace with ?ns=<name> (default fake-server). Env RTDB_EMULATOR_QUIET=1 logs less.
 `;
 
-const VALUE_FLAGS = new Set(['--host', '--port', '--rules', '--project', '--import', '--export-on-exit']);
+const VALUE_FLAGS = new Set([
+  '--host',
+  '--port',
+  '--rules',
+  '--project',
+  '--import',
+  '--export-on-exit',
+  '--functions',
+]);
 
 export function parseCliArgs(argv: readonly string[]): CliOptions {
   const values = new Map<string, string>();
@@ -88,6 +102,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     ...optional('project', project),
     ...optional('importFile', values.get('--import')),
     ...optional('exportOnExit', values.get('--export-on-exit')),
+    ...functionsOption(values.get('--functions')),
     explainDenials,
     help,
   };
@@ -95,4 +110,14 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
 
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}
+
+function functionsOption(value: string | undefined): { functions?: FunctionsEmulatorAddress } {
+  if (value === undefined) return {};
+  try {
+    return { functions: parseFunctionsHost(value) };
+  } catch (error) {
+    if (error instanceof FunctionsHostError) throw new CliUsageError(`--functions: ${error.message}`);
+    throw error;
+  }
 }

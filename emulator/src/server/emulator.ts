@@ -10,6 +10,7 @@ import type { Clock } from '../clock';
 import { exportNode, importNode, NamespaceRegistry } from '../database';
 import { DEFAULT_NAMESPACE } from '../protocol/constants';
 import { isJsonObject } from '../protocol/messages';
+import { attachTriggerDelivery, type FunctionsEmulatorAddress } from '../triggers';
 import { createEmulatorHttpServer } from './http-server';
 import { createServerLog } from './log';
 import { isValidNamespace } from './namespace';
@@ -40,6 +41,11 @@ export interface EmulatorOptions {
   readonly heartbeatMs?: number;
   /** time source for server timestamps and the handshake (default: the system clock) */
   readonly clock?: Clock;
+  /**
+   * firebase-tools' Functions emulator: every committed write that matches one of its database
+   * triggers is posted to it as a CloudEvent (`../triggers`; CLI `--functions host:port`).
+   */
+  readonly functions?: FunctionsEmulatorAddress;
 }
 
 export interface EmulatorHandle {
@@ -121,15 +127,27 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     server.listen(options.port ?? 9000, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  const triggers = options.functions
+    ? attachTriggerDelivery(registry, {
+        functions: options.functions,
+        databaseHost: `${host.includes(':') ? `[${host}]` : host}:${port}`,
+        registrations: () => settings.functionTriggers(),
+        ...(options.project ? { project: options.project } : {}),
+        clock,
+        log,
+      })
+    : undefined;
   log.info(
     `rules: ${options.rulesFile ?? (options.rules !== undefined ? 'given by the caller' : 'open (no rules file), as firebase-tools defaults')}` +
       (options.importFile ? `; imported ${options.importFile}` : '') +
-      (options.exportOnExit ? `; will export to ${options.exportOnExit} on exit` : ''),
+      (options.exportOnExit ? `; will export to ${options.exportOnExit} on exit` : '') +
+      (options.functions ? `; function triggers go to ${options.functions.host}:${options.functions.port}` : ''),
   );
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      await triggers?.stop();
       if (options.exportOnExit) await exportData(registry, options.exportOnExit);
       realtime.close();
       server.closeAllConnections();
