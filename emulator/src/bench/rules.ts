@@ -208,17 +208,17 @@ export function runRulesBench(): RulesBenchResult {
   };
 }
 
-if (require.main === module) {
-  const result = runRulesBench();
+/** The result as the few lines `npm run bench` prints. */
+export function formatRulesBench(result: RulesBenchResult): string {
   const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
-  console.log(
+  return [
     `rules evaluation (${BENCH_OPERATIONS.length}-operation mix, ${result.evaluationsPerOperation.toFixed(2)} rule evaluations per operation)`,
-  );
-  console.log(
     `  ours       ${fmt(result.oursOpsPerSecond)} ops/s  ${fmt(result.oursEvaluationsPerSecond)} rule evaluations/s`,
-  );
-  console.log(
     `  targaryen  ${fmt(result.targaryenOpsPerSecond)} ops/s  ${fmt(result.targaryenEvaluationsPerSecond)} rule evaluations/s`,
-  );
-  console.log(`  ratio      ${result.ratio.toFixed(1)}x`);
+    `  ratio      ${result.ratio.toFixed(1)}x`,
+  ].join('\n');
+}
+
+if (require.main === module) {
+  console.log(formatRulesBench(runRulesBench()));
 }

@@ -1,7 +1,9 @@
 /**
- * `npm run bench`: runs the throughput benchmark and prints a Markdown table (and JSON with --json).
- * Options: --clients N, --phase-ms MS, --in-flight N, --emulator host:port.
+ * `npm run bench`: runs the rules benchmark (ours against targaryen, side by side) and the throughput
+ * benchmark, and prints a Markdown table (and JSON with --json).
+ * Options: --clients N, --phase-ms MS, --in-flight N, --emulator host:port, --only rules|throughput.
  */
+import { formatRulesBench, runRulesBench } from './rules';
 import { formatThroughputTable, runThroughputBench } from './throughput';
 import type { ThroughputOptions } from './throughput';
 
@@ -18,9 +20,17 @@ async function main(): Promise<void> {
     ...(flag('--in-flight') ? { inFlight: Number(flag('--in-flight')) } : {}),
     ...(flag('--emulator') ? { emulatorHost: flag('--emulator') as string } : {}),
   };
-  const result = await runThroughputBench(options);
-  process.stdout.write(`${formatThroughputTable(result)}\n`);
-  if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  const only = flag('--only');
+  if (only !== 'throughput') {
+    const rules = runRulesBench();
+    process.stdout.write(`${formatRulesBench(rules)}\n\n`);
+    if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(rules, null, 2)}\n`);
+  }
+  if (only !== 'rules') {
+    const result = await runThroughputBench(options);
+    process.stdout.write(`${formatThroughputTable(result)}\n`);
+    if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  }
   process.exit(0);
 }
 
