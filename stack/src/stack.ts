@@ -331,6 +331,9 @@ function firebaseEnv(databaseHost: string, namespace: string): NodeJS.ProcessEnv
   // the event's instance. DATABASE_URL is the override it reads: name the project's default instance,
   // `<project>-default-rtdb`, as production does, so everything shares one namespace.
   env.DATABASE_URL = `https://${namespace}.firebaseio.com`;
+  // There are no Google credentials on a developer's machine: without this, google-auth-library in
+  // firebase-tools probes the GCE metadata server and prints a MetadataLookupWarning stack trace.
+  env.METADATA_SERVER_DETECTION ??= 'none';
   for (const name of [
     'FIREBASE_AUTH_EMULATOR_HOST',
     'FUNCTIONS_EMULATOR_HOST',
