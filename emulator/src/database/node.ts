@@ -10,6 +10,11 @@
  * objects are "no data", arrays are objects keyed "0", "1", …, priorities are strings or numbers.
  */
 
+import { PersistentMap } from './persistent-map';
+
+/** Children count from which a node's children live in a persistent map (measured: see persistent-map.ts). */
+const PERSISTENT_CHILDREN_FROM = 64;
+
 export type Priority = string | number | null;
 export type LeafValue = string | number | boolean;
 
@@ -86,11 +91,25 @@ export function nodeSetAt(node: DbNode, path: readonly string[], value: DbNode, 
   const oldChild = base.get(key) ?? EMPTY_NODE;
   const newChild = nodeSetAt(oldChild, path, value, depth + 1);
   if (newChild === oldChild) return node;
-  const children = new Map(base);
-  if (isEmptyNode(newChild)) children.delete(key);
-  else children.set(key, newChild);
+  const children = withChild(base, key, newChild);
   // A leaf replaced by children loses its priority, like the client's updateChild on a leaf.
   return childrenNode(children, node.kind === 'children' ? node.priority : null);
+}
+
+/**
+ * Children with `key` set (or removed when `child` is empty), sharing what did not change. Wide nodes
+ * use a persistent map so a write under a node with n children costs O(log n), not a copy of n
+ * entries; narrow ones stay plain Maps, which are faster at that size.
+ */
+function withChild(base: ReadonlyMap<string, DbNode>, key: string, child: DbNode): ReadonlyMap<string, DbNode> {
+  if (base instanceof PersistentMap || base.size >= PERSISTENT_CHILDREN_FROM) {
+    const map = base instanceof PersistentMap ? (base as PersistentMap<DbNode>) : PersistentMap.from(base);
+    return isEmptyNode(child) ? map.without(key) : map.with(key, child);
+  }
+  const children = new Map(base);
+  if (isEmptyNode(child)) children.delete(key);
+  else children.set(key, child);
+  return children;
 }
 
 export function nodeEquals(a: DbNode, b: DbNode): boolean {
