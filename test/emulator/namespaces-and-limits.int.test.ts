@@ -89,6 +89,7 @@ describe('limits and validation', () => {
   test('a key longer than 768 bytes is an invalid path', async () => {
     const reply = await rest('PUT', `k/${'a'.repeat(769)}`, ns, { body: 1 });
     expect(reply.status).toBe(400);
+    expect((reply.json as { error: string }).error).toMatch(/^Invalid path: /);
   });
 
   test('data deeper than 32 levels is refused', async () => {
@@ -96,6 +97,7 @@ describe('limits and validation', () => {
     for (let i = 0; i < 33; i++) deep = { d: deep };
     const reply = await rest('PUT', 'deep', ns, { body: deep });
     expect(reply.status).toBe(400);
+    expect((reply.json as { error: string }).error).toMatch(/^Invalid data; .*maximum depth/);
     expect((await rest('GET', 'deep', ns)).json).toBeNull();
   });
 
@@ -103,7 +105,18 @@ describe('limits and validation', () => {
     for (const key of ['a.b', 'a#b', 'a$b', 'a[b', 'a]b', 'a/b\u0001']) {
       const reply = await rest('PUT', 'keys', ns, { body: { [key]: 1 } });
       expect([reply.status, key]).toEqual([400, key]);
+      // The production text (Firebase "Realtime Database limits": keys cannot contain . $ # [ ] / or control characters).
+      expect((reply.json as { error: string }).error).toMatch(/Key value can't be empty or contain \$ # \[ \] \/ or \./);
     }
+  });
+
+  test('a write over 16 MB from an SDK is refused as too big and writes nothing', async () => {
+    // "Size of a single write request to the database: 16 MB from the SDKs" (Realtime Database limits).
+    // Two 9 MiB strings: each leaf stays under the client's own 10 MiB string limit.
+    const nine = 'x'.repeat(9 * 1024 * 1024);
+    const db = webDatabase(ns);
+    await expect(set(ref(db, 'big'), { a: nine, b: nine })).rejects.toThrow(/^WRITE_TOO_BIG: /);
+    expect((await rest('GET', 'big', ns, { params: { shallow: 'true' } })).json).toBeNull();
   });
 
   test('a multi-location update is atomic: one invalid location writes nothing', async () => {
