@@ -106,7 +106,9 @@ describe('limits and validation', () => {
       const reply = await rest('PUT', 'keys', ns, { body: { [key]: 1 } });
       expect([reply.status, key]).toEqual([400, key]);
       // The production text (Firebase "Realtime Database limits": keys cannot contain . $ # [ ] / or control characters).
-      expect((reply.json as { error: string }).error).toMatch(/Key value can't be empty or contain \$ # \[ \] \/ or \./);
+      expect((reply.json as { error: string }).error).toMatch(
+        /Key value can't be empty or contain \$ # \[ \] \/ or \./,
+      );
     }
   });
 
