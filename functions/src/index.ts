@@ -4,6 +4,7 @@
  */
 export { reconcilePresence } from './triggers/reconcile-presence';
 export { sweepStalePresence } from './triggers/sweep-stale-presence';
+export { trimPresenceEvents } from './triggers/trim-presence-events';
 export { forceLogin } from './callable/force-login';
 export { signOutDevice } from './callable/sign-out-device';
 export { setDeviceLimit } from './callable/set-device-limit';

@@ -99,6 +99,7 @@ function expectDeployableManifest(manifest: Manifest): void {
     'setDeviceLimit',
     'signOutDevice',
     'sweepStalePresence',
+    'trimPresenceEvents',
   ]);
   const endpoint = (name: string) => manifest.endpoints[name] as Record<string, unknown>;
   for (const name of Object.keys(manifest.endpoints)) {
@@ -108,6 +109,12 @@ function expectDeployableManifest(manifest: Manifest): void {
     eventType: 'google.firebase.database.ref.v1.written',
     eventFilters: {},
     eventFilterPathPatterns: { ref: 'presence/{uid}', instance: '*' },
+    retry: true,
+  });
+  expect(endpoint('trimPresenceEvents').eventTrigger).toEqual({
+    eventType: 'google.firebase.database.ref.v1.created',
+    eventFilters: {},
+    eventFilterPathPatterns: { ref: 'presenceEvents/{uid}/{eventId}', instance: '*' },
     retry: true,
   });
   expect(endpoint('sweepStalePresence').scheduleTrigger).toMatchObject({ schedule: 'every 5 minutes' });
