@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { freePort } from '../helpers/ports';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { emulatorAddress } from '../helpers/emulator';
@@ -23,15 +23,6 @@ const FIREBASE_STOP_TIMEOUT_MS = 15_000; /* 15 s */
 const BUILD_TIMEOUT_MS = 60_000; /* 60 s */
 /** firebase-tools' banner once every emulator listens (src/emulator/controller.ts). */
 const READY_LINE = /All emulators ready/;
-
-/** A port nobody listens on right now (the OS's choice for port 0). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** The config.json the demo reads (demo/src/config.ts). */
 export interface DemoConfigJson {

@@ -8,22 +8,12 @@ import { onValue, ref, set } from 'firebase/database';
 import { emulatorAddress, freshNamespace } from '../helpers/emulator';
 import { RawClient } from '../helpers/raw-client';
 import { deleteAllApps, eventually, rest, webDatabase } from '../helpers/sdk';
+import { seededRandom } from '../helpers/random';
 
 const ns = freshNamespace('demo-fuzz');
 const SEED = Number(process.env.FUZZ_SEED ?? 20240601);
 
-/** mulberry32: a small seeded PRNG, so a failure can be replayed with FUZZ_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = prng(SEED);
+const random = seededRandom(SEED);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
 const int = (n: number): number => Math.floor(random() * n);
 

@@ -8,7 +8,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../helpers/ports';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -25,17 +25,6 @@ interface Manifest {
 /** The environment firebase-tools gives the bin (serveAdmin), nothing inherited from jest. */
 function discoveryEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { HOME: process.env.HOME, PATH: process.env.PATH, NODE_ENV: process.env.NODE_ENV, ...extra };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 beforeAll(() => {

@@ -12,7 +12,7 @@ import { databaseImportFile, writeDatabaseExport } from '../../stack/src/data';
 import { serveDemo } from '../../stack/src/demo';
 import { assertPortsFree, DEFAULT_PORTS, PortInUseError, resolvePorts } from '../../stack/src/ports';
 import { schedulePeriodMs } from '../../stack/src/schedule';
-import { freePort } from './launcher';
+import { freePort } from '../helpers/ports';
 
 describe('parseStackArgs', () => {
   it('reads the flags, firebase-tools style for --import/--export-on-exit', () => {

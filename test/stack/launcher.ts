@@ -3,7 +3,8 @@
  * process on ports of its own, and stops it the way a terminal's Ctrl-C does.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createConnection, createServer, type AddressInfo } from 'node:net';
+import { createConnection } from 'node:net';
+import { freePort } from '../helpers/ports';
 import * as path from 'node:path';
 
 export const REPO = path.resolve(__dirname, '../..');
@@ -13,15 +14,6 @@ const READY = /Local stack ready/;
 
 export const STACK_SERVICES = ['database', 'auth', 'functions', 'demo', 'hub', 'logging', 'eventarc', 'tasks'] as const;
 export type StackService = (typeof STACK_SERVICES)[number];
-
-/** A port nobody listens on right now (the OS's pick for port 0). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Distinct free ports for every service, so this run collides with no developer's `npm start`. */
 export async function freePorts(): Promise<Record<StackService, number>> {

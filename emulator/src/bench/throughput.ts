@@ -26,6 +26,7 @@ import {
   update,
 } from 'firebase/database';
 import type { Database } from 'firebase/database';
+import { timedLoops } from './loops';
 import { WireClient, wireSetLoad } from './wire-client';
 
 export interface ThroughputOptions {
@@ -104,26 +105,6 @@ async function pacedWrites(
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
   await Promise.all(pending);
-  return { latencies, seconds: (performance.now() - start) / 1000 };
-}
-
-async function timedLoops(
-  lanes: number,
-  ms: number,
-  operation: (lane: number, n: number) => Promise<unknown>,
-): Promise<{ latencies: number[]; seconds: number }> {
-  const latencies: number[] = [];
-  const start = performance.now();
-  const deadline = start + ms;
-  await Promise.all(
-    Array.from({ length: lanes }, async (_, lane) => {
-      for (let n = 0; performance.now() < deadline; n++) {
-        const began = performance.now();
-        await operation(lane, n);
-        latencies.push(performance.now() - began);
-      }
-    }),
-  );
   return { latencies, seconds: (performance.now() - start) / 1000 };
 }
 

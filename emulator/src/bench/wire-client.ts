@@ -5,8 +5,8 @@
  * clients in one process saturate their own core long before the server's, so this is what measures
  * the server's capacity; the SDK phases measure what an app sees.
  */
-import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
+import { type TimedRun, timedLoops } from './loops';
 
 export class WireClient {
   private requestNumber = 0;
@@ -48,25 +48,15 @@ export class WireClient {
 }
 
 /** `lanes` closed loops of `p` (set) requests over `clients` connections for `ms`. */
-export async function wireSetLoad(
+export function wireSetLoad(
   clients: readonly WireClient[],
   lanes: number,
   ms: number,
   path: (lane: number) => string,
-): Promise<{ latencies: number[]; seconds: number }> {
-  const latencies: number[] = [];
-  const start = performance.now();
-  const deadline = start + ms;
-  await Promise.all(
-    Array.from({ length: lanes }, async (_, lane) => {
-      const client = clients[lane % clients.length] as WireClient;
-      for (let n = 0; performance.now() < deadline; n++) {
-        const began = performance.now();
-        const status = await client.request('p', { p: path(lane), d: n });
-        if (status !== 'ok') throw new Error(`wire set failed: ${status}`);
-        latencies.push(performance.now() - began);
-      }
-    }),
-  );
-  return { latencies, seconds: (performance.now() - start) / 1000 };
+): Promise<TimedRun> {
+  return timedLoops(lanes, ms, async (lane, n) => {
+    const client = clients[lane % clients.length] as WireClient;
+    const status = await client.request('p', { p: path(lane), d: n });
+    if (status !== 'ok') throw new Error(`wire set failed: ${status}`);
+  });
 }

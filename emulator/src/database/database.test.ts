@@ -1,11 +1,14 @@
 import type { Clock } from '../clock';
-import { isDatabaseError } from '../errors';
 import { type Caller, OWNER, type ReadRequest, type RulesGate, type WriteRequest } from './access';
 import { type DatabaseChange, NamespaceDatabase } from './database';
 import { nodeHash } from './hash';
 import type { ListenSink } from './listens';
 import { nodeGetAt, nodeToJSON } from './node';
 import { pathContains, pathToString } from './path';
+import { errorCodeOf } from '../../../test/helpers/database-errors';
+
+/** `code: message` of the DatabaseError `fn` throws. */
+const codeOf = (fn: () => unknown): string | undefined => errorCodeOf(fn, true);
 
 const clock: Clock = { now: () => 1_700_000_000_000 };
 const alice: Caller = { kind: 'user', auth: { uid: 'alice' } };
@@ -55,16 +58,6 @@ const ownership = gate({
   read: (r) => uidOf(r.auth) === 'alice' || pathContains(['public'], r.path),
   write: (w) => w.paths.every((p) => pathContains(['public'], p) || (p[0] === 'users' && p[1] === uidOf(w.auth))),
 });
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (error) {
-    if (isDatabaseError(error)) return `${error.code}: ${error.message}`;
-    throw error;
-  }
-}
 
 function newDatabase(rules?: RulesGate, log: string[] = []): NamespaceDatabase {
   return new NamespaceDatabase('test-ns', { clock, ...(rules ? { rules } : {}), log: (line) => log.push(line) });

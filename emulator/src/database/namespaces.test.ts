@@ -1,10 +1,12 @@
 import type { Clock } from '../clock';
-import { isDatabaseError } from '../errors';
 import { type Caller, OWNER, type RulesGate } from './access';
 import { type DatabaseChange, NamespaceDatabase } from './database';
 import { exportNode, importNode } from './export';
 import type { ListenSink } from './listens';
 import { NamespaceRegistry } from './namespaces';
+import { errorCodeOf } from '../../../test/helpers/database-errors';
+
+const codeOf = errorCodeOf;
 
 const clock: Clock = { now: () => 1_700_000_000_000 };
 const bob: Caller = { kind: 'user', auth: { uid: 'bob' } };
@@ -14,16 +16,6 @@ const publicOnly: RulesGate = {
   canRead: (r) => ({ allowed: r.path[0] === 'public' }),
   canWrite: (w) => ({ allowed: w.paths.every((p) => p[0] === 'public') }),
 };
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (error) {
-    if (isDatabaseError(error)) return error.code;
-    throw error;
-  }
-}
 
 function recordingSink(): ListenSink & { events: string[] } {
   const events: string[] = [];

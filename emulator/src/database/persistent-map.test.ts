@@ -1,14 +1,6 @@
 import { nodeFromJSON, nodeGetAt, nodeSetAt, nodeToJSON, leafNode, EMPTY_NODE } from './node';
+import { seededRandom } from '../../../test/helpers/random';
 import { PersistentMap } from './persistent-map';
-
-/** A small seeded generator so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
 
 function expectSame(map: PersistentMap<number>, reference: Map<string, number>): void {
   expect(map.size).toBe(reference.size);
@@ -18,7 +10,7 @@ function expectSame(map: PersistentMap<number>, reference: Map<string, number>):
 
 describe('PersistentMap', () => {
   test('behaves like a Map under random sets and deletes, and never changes an older version', () => {
-    const next = random(42);
+    const next = seededRandom(42);
     let map = PersistentMap.empty<number>();
     const reference = new Map<string, number>();
     const snapshots: Array<[PersistentMap<number>, Map<string, number>]> = [];

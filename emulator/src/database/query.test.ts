@@ -2,6 +2,7 @@ import { isDatabaseError } from '../errors';
 import type { QueryParams } from './access';
 import { type DbNode, nodeChild, nodeFromJSON, nodeSetAt, nodeToJSON } from './node';
 import { applyQuery, compileQuery, runQueryWindow, updateQueryWindow } from './query';
+import { seededRandom } from '../../../test/helpers/random';
 
 const players = {
   alice: { score: 10, age: 30, '.priority': 2 },
@@ -152,16 +153,6 @@ describe('applyQuery: invalid queries', () => {
 });
 
 describe('updateQueryWindow: incremental windows equal a full recompute', () => {
-  /** mulberry32: small seeded PRNG, so a failure reproduces. */
-  function prng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = Math.imul(a ^ (a >>> 15), a | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
   const keys = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', '1', '2', '10'];
   const scalars = [null, false, true, 0, 1, 2, 3, 'x', 'y'];
 
@@ -190,7 +181,7 @@ describe('updateQueryWindow: incremental windows equal a full recompute', () => 
   }
 
   it('over 400 random write sequences, and mostly without recomputing', () => {
-    const rand = prng(99);
+    const rand = seededRandom(99);
     let incremental = 0;
     let recomputed = 0;
     for (let run = 0; run < 400; run++) {

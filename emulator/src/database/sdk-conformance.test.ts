@@ -14,6 +14,7 @@ import { nodeFromJSON, nodeGetAt, nodeToJSON } from './node';
 import { nameCompare } from './ordering';
 import { applyQuery } from './query';
 import { planSet } from './write';
+import { seededRandom } from '../../../test/helpers/random';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the SDK internals are untyped here */
 type Sdk = Record<string, any>;
@@ -56,18 +57,6 @@ function loadSdkInternals(): Sdk {
 }
 
 const sdk = loadSdkInternals();
-
-/** mulberry32: small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KEYS = [
   '0',
@@ -171,7 +160,7 @@ describe('hash: the known vectors', () => {
 
 describe('hash: equals the SDK on generated trees', () => {
   it('matches Node.hash() for 400 random trees with priorities, integer-like and non-ASCII keys', () => {
-    const rand = prng(7);
+    const rand = seededRandom(7);
     for (let i = 0; i < 400; i++) {
       const json = randomValue(rand, 0);
       expect([json, nodeHash(nodeFromJSON(json))]).toEqual([json, sdk['nodeFromJSON'](json).hash()]);
@@ -212,7 +201,7 @@ describe('doubleToIEEE754String: the port equals the SDK, quirks included', () =
   });
 
   it('matches on 20,000 random doubles over every magnitude', () => {
-    const rand = prng(11);
+    const rand = seededRandom(11);
     const view = new DataView(new ArrayBuffer(8));
     for (let i = 0; i < 20000; i++) {
       view.setUint32(0, Math.floor(rand() * 2 ** 32));
@@ -289,7 +278,7 @@ function hitsClientReverseQuirk(json: unknown, wire: Record<string, unknown>): b
 
 describe('query filtering: the wire query gives what the SDK filter computes', () => {
   it('matches on 3,000 random (data, query) pairs over every index and bound form', () => {
-    const rand = prng(3);
+    const rand = seededRandom(3);
     let nonEmpty = 0;
     let narrowed = 0;
     for (let i = 0; i < 3000; i++) {

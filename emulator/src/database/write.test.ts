@@ -1,19 +1,11 @@
-import { isDatabaseError } from '../errors';
 import { EMPTY_NODE, nodeFromJSON, nodeToJSON } from './node';
 import { isServerValue, resolveServerValue } from './server-values';
 import { planSet, planUpdate } from './write';
+import { errorCodeOf } from '../../../test/helpers/database-errors';
+
+const codeOf = errorCodeOf;
 
 const NOW = 1_700_000_000_000;
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (error) {
-    if (isDatabaseError(error)) return error.code;
-    throw error;
-  }
-}
 
 const setAt = (existing: unknown, path: string[], value: unknown): unknown =>
   nodeToJSON(planSet(nodeFromJSON(existing), path, value, NOW).newRoot, true);
