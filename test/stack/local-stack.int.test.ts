@@ -133,7 +133,13 @@ it(
     );
     expect(fixed).toMatchObject({ count: 1, devices: { 'device-aaaaaaaa': { label: 'stack test' } } });
     // The trigger also keeps the sweep's index (functions/README.md), which the next test relies on.
-    expect(await ownerGet(`presenceIndex/${uid}`)).toBe(now);
+    // It is a separate write after the presence transaction commits, so it may land a moment later.
+    const indexed = await eventually(
+      () => ownerGet(`presenceIndex/${uid}`),
+      (value) => value === now,
+      'the presence index',
+    );
+    expect(indexed).toBe(now);
   },
   CONVERGE_TIMEOUT_MS + 5_000,
 );
