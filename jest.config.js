@@ -12,7 +12,9 @@ module.exports = {
     ],
   },
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
-  testMatch: ['<rootDir>/{emulator,client-sdk,functions}/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
+  testMatch: ['<rootDir>/{contract,emulator,client-sdk,functions}/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
+  // Tests compile the workspace's contract from source, like the rest of the code under test.
+  moduleNameMapper: { '^@device-limit/contract$': '<rootDir>/contract/src/index.ts' },
   modulePathIgnorePatterns: ['<rootDir>/.*/dist/', '<rootDir>/functions/lib/'],
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',
   globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',

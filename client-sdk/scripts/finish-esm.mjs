@@ -5,7 +5,10 @@ import { readdirSync, readFileSync, statSync, writeFileSync, existsSync } from '
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/esm');
+// The ES module tree to finish: the argument (relative to the working directory), or this package's.
+const root = process.argv[2]
+  ? resolve(process.cwd(), process.argv[2])
+  : resolve(dirname(fileURLToPath(import.meta.url)), '../dist/esm');
 const SPECIFIER = /((?:from|import)\s*\(?\s*)(['"])(\.{1,2}\/[^'"]*?)\2/g;
 
 function withExtension(file, specifier) {
