@@ -20,7 +20,13 @@ export type DeviceLimitErrorCode =
   /** A callable function (`signOutDevice`, `forceLogin`) failed; `functionsCode` has its code. */
   | 'device-limit/function-failed'
   /** claim() on a session after close(). */
-  | 'device-limit/session-closed';
+  | 'device-limit/session-closed'
+  /** The app's backend refused the ID token (none, expired, malformed) and a refresh did not help. */
+  | 'device-limit/unauthenticated'
+  /** The app's backend refused the request: this device lost its slot (or the session was cut off). */
+  | 'device-limit/evicted'
+  /** The app's backend refused the request: this device holds no slot (not claimed, or released). */
+  | 'device-limit/no-slot';
 
 export class DeviceLimitError extends Error {
   override readonly name = 'DeviceLimitError';

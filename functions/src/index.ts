@@ -11,3 +11,4 @@ export { setDeviceLimit } from './callable/set-device-limit';
 
 export { sweepStaleSlots } from './database/sweep';
 export type { SweepStaleSlotsOptions, SweepResult } from './database/sweep';
+export * from './gate';
