@@ -4,3 +4,5 @@
  */
 export { startEmulator } from './server/emulator';
 export type { EmulatorHandle, EmulatorOptions } from './server/emulator';
+/** The events of `GET /.settings/profile.json` (the database profiler), for clients that read the stream. */
+export type { ProfileEvent, ProfileIndex, ProfileOperation, ProfileQuery } from './profiler/events';

@@ -37,6 +37,16 @@ function withoutJSONAt(value: unknown, relative: readonly string[]): unknown {
   return source;
 }
 
+/** One queued operation as it runs: a set, or an update with its children. */
+export interface OnDisconnectWrite {
+  readonly kind: 'set' | 'update';
+  readonly path: Path;
+  readonly data: unknown;
+}
+
+/** Runs one queued write (`write`), e.g. to time and report it; the default just runs it. */
+export type OnDisconnectExecutor = (operation: OnDisconnectWrite, write: () => void) => void;
+
 export class OnDisconnectQueue {
   private operations: QueuedOperation[] = [];
 
@@ -64,15 +74,30 @@ export class OnDisconnectQueue {
   /**
    * Runs every queued op in registration order with `caller` (the connection's auth at run time).
    * Each is re-checked against the rules and skipped, with a log line, if denied now; server values
-   * resolve now. Then the queue is empty.
+   * resolve now. Then the queue is empty. `execute` wraps each write (the session reports it to
+   * the profiler).
    */
-  run(database: NamespaceDatabase, caller: Caller, log: (line: string) => void = () => undefined): void {
+  run(
+    database: NamespaceDatabase,
+    caller: Caller,
+    log: (line: string) => void = () => undefined,
+    execute: OnDisconnectExecutor = (_operation, write) => write(),
+  ): void {
     const operations = this.operations;
     this.operations = [];
     for (const operation of operations) {
       try {
-        if (operation.kind === 'set') database.set(caller, operation.path, operation.value);
-        else database.update(caller, operation.path, Object.fromEntries(operation.children));
+        if (operation.kind === 'set') {
+          const value = operation.value;
+          execute({ kind: 'set', path: operation.path, data: value }, () =>
+            database.set(caller, operation.path, value),
+          );
+        } else {
+          const children = Object.fromEntries(operation.children);
+          execute({ kind: 'update', path: operation.path, data: children }, () =>
+            database.update(caller, operation.path, children),
+          );
+        }
       } catch (error) {
         if (!isDatabaseError(error)) throw error;
         log(

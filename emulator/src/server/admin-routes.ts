@@ -12,6 +12,9 @@ import { HttpError, readBody, sendError, sendJson, sendText } from './http';
 import type { EmulatorSettings, FunctionTrigger } from './settings';
 import type { NamespaceRegistry } from '../database';
 import { stripJsonComments } from './json-comments';
+import type { ServerLog } from './log';
+import type { Profiler } from '../profiler/profiler';
+import { handleProfileRequest } from './profile-route';
 
 /** Rules files are small; a larger body is not a rules file. */
 const MAX_RULES_BYTES = 16 * 1024 * 1024; /* 16 MiB */
@@ -20,6 +23,8 @@ const MAX_TRIGGER_BYTES = 1024 * 1024; /* 1 MiB */
 export interface AdminContext {
   readonly settings: EmulatorSettings;
   readonly registry: NamespaceRegistry;
+  readonly profiler: Profiler;
+  readonly log: ServerLog;
 }
 
 /** Returns false when `pathname` is not one of these routes. */
@@ -35,6 +40,10 @@ export async function handleAdminRequest(
   switch (pathname) {
     case '/.settings/rules.json':
       await rules(context, namespace, method, request, response, url);
+      return true;
+    case '/.settings/profile.json':
+      requireOwner(request, url);
+      handleProfileRequest(context, method, response, url);
       return true;
     case '/.settings/functionTriggers.json':
       await functionTriggers(context, method, request, response, url);
@@ -155,6 +164,12 @@ function requireAdmin(request: IncomingMessage, url: URL): void {
   if (credential === OWNER_CREDENTIAL) return;
   if (credential !== null && decodeJwtClaims(credential) === null) return;
   throw new HttpError(401, 'Permission denied');
+}
+
+/** Only the admin credential `owner` (`Authorization: Bearer owner` or `auth=owner`), as firebase-tools sends it. */
+function requireOwner(request: IncomingMessage, url: URL): void {
+  const credential = restCredential(url.searchParams.get('auth'), request.headers.authorization);
+  if (credential !== OWNER_CREDENTIAL) throw new HttpError(401, 'Permission denied');
 }
 
 function requireMethod(method: string, expected: string): void {

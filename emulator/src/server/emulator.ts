@@ -10,6 +10,7 @@ import type { Clock } from '../clock';
 import { exportNode, importNode, NamespaceRegistry } from '../database';
 import { DEFAULT_NAMESPACE } from '../protocol/constants';
 import { isJsonObject } from '../protocol/messages';
+import { Profiler } from '../profiler/profiler';
 import { attachTriggerDelivery, type FunctionsEmulatorAddress } from '../triggers';
 import { createEmulatorHttpServer } from './http-server';
 import { createServerLog } from './log';
@@ -101,10 +102,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   if (options.importFile)
     importData(settings, options.importFile, await readOption('importFile', options.importFile), projectNamespace);
 
+  const profiler = new Profiler(clock);
   const realtime = new RealtimeServer({
     databases: settings,
     clock,
     log,
+    profiler,
     ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
   });
   const server = createEmulatorHttpServer({
@@ -114,6 +117,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     log,
     databases: settings,
     pushIds: new PushIdGenerator(clock),
+    profiler,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>

@@ -25,6 +25,7 @@ import {
 } from '../protocol/long-poll';
 import { controlMessage, handshakeMessage, parseInboundMessage, PONG_MESSAGE } from '../protocol/messages';
 import type { Envelope, InboundMessage } from '../protocol/messages';
+import type { Profiler } from '../profiler/profiler';
 import type { ServerLog } from './log';
 import { errorText } from './log';
 import { namespaceFromParams } from './namespace';
@@ -39,6 +40,7 @@ export interface LongPollServerOptions {
   readonly databases: DatabaseProvider;
   readonly clock: Clock;
   readonly log: ServerLog;
+  readonly profiler: Profiler;
   readonly newSessionId: () => string;
 }
 
@@ -129,6 +131,7 @@ export class LongPollServer {
       sessionId: this.options.newSessionId(),
       log: this.options.log,
       output: () => {},
+      profiler: this.options.profiler,
     });
     const lp = new LongPollSession(session, callbackId, this.options.clock.now());
     session.output = (envelope) => this.enqueue(lp, envelope);

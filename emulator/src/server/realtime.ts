@@ -12,6 +12,7 @@ import type { Clock } from '../clock';
 import { ControlCommand, UrlParam, WEBSOCKET_PATH } from '../protocol/constants';
 import { controlMessage, handshakeMessage, PONG_MESSAGE } from '../protocol/messages';
 import type { InboundMessage } from '../protocol/messages';
+import type { Profiler } from '../profiler/profiler';
 import { LongPollServer } from './long-poll';
 import type { ServerLog } from './log';
 import { RealtimeSession } from './session';
@@ -28,6 +29,7 @@ export interface RealtimeServerOptions {
   readonly databases: DatabaseProvider;
   readonly clock: Clock;
   readonly log: ServerLog;
+  readonly profiler: Profiler;
   readonly heartbeatMs?: number;
 }
 
@@ -107,6 +109,7 @@ export class RealtimeServer {
       sessionId: newSessionId(),
       log: this.options.log,
       output: (envelope) => channel.send(envelope),
+      profiler: this.options.profiler,
     });
     this.options.log.debug(`ws#${id} connected to ${namespace} as session ${session.sessionId}`);
     // §3.1: the handshake is the first message; `h` is where the client should reconnect.

@@ -4,16 +4,21 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { OWNER } from '../database/access';
-import type { Caller } from '../database/access';
+import type { Caller, QueryParams } from '../database/access';
 import { checkWriteSize, EMPTY_NODE, isEmptyNode, nodeGetAt, nodeHash, parsePath } from '../database';
 import type { NamespaceDatabase } from '../database';
 import { DatabaseError } from '../errors';
 import { isJsonObject } from '../protocol/messages';
+import { OWNER_CREDENTIAL } from '../protocol/constants';
+import { jsonBytes, profileQuery } from '../profiler/events';
+import type { ProfileEventInit, ProfileOperation } from '../profiler/events';
+import type { OperationOutcome, Profiler } from '../profiler/profiler';
 import { restCaller, restCredential } from './auth-token';
 import { HttpError, MAX_REST_BODY_BYTES, readBody, sendJson, sendNoContent, sendText } from './http';
 import { plainValue, restQueryParams, shallowValue } from './rest-query';
 import type { PushIdGenerator } from './push-id';
 import type { DatabaseProvider } from './settings';
+import { errorStatus } from './status';
 
 /** Production's ETag for a location with no data (usable as `if-match` for "create if absent"). */
 export const NULL_ETAG = 'null_etag';
@@ -25,6 +30,7 @@ const JSONP_CALLBACK_RE = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
 export interface RestContext {
   readonly databases: DatabaseProvider;
   readonly pushIds: PushIdGenerator;
+  readonly profiler: Profiler;
 }
 
 interface RestRequest {
@@ -32,6 +38,8 @@ interface RestRequest {
   readonly database: NamespaceDatabase;
   readonly path: string[];
   readonly caller: Caller;
+  /** the request came with the admin credential `owner` (for the profiler) */
+  readonly admin: boolean;
   readonly params: URLSearchParams;
   readonly pretty: boolean;
   readonly silent: boolean;
@@ -57,11 +65,13 @@ export async function handleDataRequest(
   if (print !== null && print !== 'pretty' && print !== 'silent') {
     throw new DatabaseError('bad_request', 'print must be either "pretty" or "silent"');
   }
+  const credential = restCredential(params.get('auth'), request.headers.authorization);
   const rest: RestRequest = {
     method,
     database: context.databases.database(namespace),
     path: parsePath(databasePath),
-    caller: restCaller(restCredential(params.get('auth'), request.headers.authorization)),
+    caller: restCaller(credential),
+    admin: credential === OWNER_CREDENTIAL,
     params,
     pretty: print === 'pretty',
     silent: print === 'silent',
@@ -71,20 +81,97 @@ export async function handleDataRequest(
     ifMatch: unquote(header(request, 'if-match')),
   };
   const read = (): Promise<string> => readWriteBody(request, params);
+  const profiler = context.profiler;
   switch (method) {
     case 'GET':
-      return get(rest, response);
-    case 'PUT':
-      return put(rest, await read(), response);
-    case 'PATCH':
-      return patch(rest, await read(), response);
-    case 'POST':
-      return post(context, rest, await read(), response);
+      profiler.measure(
+        namespace,
+        () => get(rest, response),
+        (outcome) => readEvent(rest, outcome),
+      );
+      return;
+    case 'PUT': {
+      const body = await read();
+      profiler.measure(
+        namespace,
+        () => put(rest, body, response),
+        (outcome) => writeEvent(rest, 'rest-write', rest.path, body, outcome),
+      );
+      return;
+    }
+    case 'PATCH': {
+      const body = await read();
+      profiler.measure(
+        namespace,
+        () => patch(rest, body, response),
+        (outcome) => writeEvent(rest, 'rest-update', rest.path, body, outcome),
+      );
+      return;
+    }
+    case 'POST': {
+      const body = await read();
+      const name = context.pushIds.next();
+      profiler.measure(
+        namespace,
+        () => post(name, rest, body, response),
+        (outcome) => writeEvent(rest, 'rest-write', [...rest.path, name], body, outcome),
+      );
+      return;
+    }
     case 'DELETE':
-      return remove(rest, response);
+      profiler.measure(
+        namespace,
+        () => remove(rest, response),
+        (outcome) => writeEvent(rest, 'rest-write', rest.path, '', outcome),
+      );
+      return;
     default:
       throw new HttpError(405, `Method ${method} not allowed.`);
   }
+}
+
+/** What a REST read sent: the value, and the query that selected it (for the profiler). */
+interface RestReadResult {
+  readonly value: unknown;
+  readonly query: QueryParams | undefined;
+}
+
+/** `false` when an `if-match` condition failed (412): nothing was written. */
+type RestWriteResult = boolean;
+
+function readEvent(rest: RestRequest, outcome: OperationOutcome<RestReadResult>): ProfileEventInit {
+  const query = outcome.result?.query;
+  return {
+    name: 'rest-read',
+    ...(rest.path.length > 0 ? { path: rest.path } : {}),
+    ...(outcome.result ? { bytes: jsonBytes(outcome.result.value) } : {}),
+    ...(query ? { querySet: [profileQuery(query)] } : {}),
+    ...restOutcomeFields(outcome),
+    ...(rest.admin ? { admin: true } : {}),
+  };
+}
+
+/** `bytes` is the size of the request body as uploaded (a DELETE has none). */
+function writeEvent(
+  rest: RestRequest,
+  name: ProfileOperation,
+  path: readonly string[],
+  body: string,
+  outcome: OperationOutcome<RestWriteResult>,
+): ProfileEventInit {
+  return {
+    name,
+    ...(path.length > 0 ? { path: [...path] } : {}),
+    bytes: Buffer.byteLength(body),
+    ...(outcome.result === false ? { error: 'datastale' } : restOutcomeFields(outcome)),
+    ...(rest.admin ? { admin: true } : {}),
+  };
+}
+
+function restOutcomeFields(outcome: OperationOutcome<unknown>): { allowed?: boolean; error?: string } {
+  if (!('error' in outcome)) return { allowed: true };
+  const { status } = errorStatus(outcome.error);
+  return status === 'permission_denied' ? { allowed: false, error: status } : { error: status };
 }
 
 /**
@@ -98,60 +185,70 @@ async function readWriteBody(request: IncomingMessage, params: URLSearchParams):
   return body;
 }
 
-function get(rest: RestRequest, response: ServerResponse): void {
+function get(rest: RestRequest, response: ServerResponse): RestReadResult {
   const query = restQueryParams(rest.params);
   let value = rest.database.get(rest.caller, rest.path, query);
+  const sent = (): RestReadResult => ({ value, query });
   if (rest.params.get('shallow') === 'true') value = shallowValue(value);
   else if (!rest.exportFormat) value = plainValue(value);
   const headers: Record<string, string> = rest.wantsEtag ? { ETag: etagAt(rest.database, rest.path) } : {};
-  if (rest.silent) return sendNoContent(response, headers);
+  if (rest.silent) {
+    sendNoContent(response, headers);
+    return { value: null, query };
+  }
   const callback = rest.params.get('callback');
   if (callback !== null) {
     // JSONP, as the production REST API offers for GET.
     if (!JSONP_CALLBACK_RE.test(callback)) throw new DatabaseError('bad_request', 'Invalid callback name');
-    return sendText(
+    sendText(
       response,
       200,
       `${callback}(${JSON.stringify(value ?? null)});`,
       'application/javascript; charset=utf-8',
       headers,
     );
+    return sent();
   }
   sendJson(response, 200, value, { pretty: rest.pretty, headers });
+  return sent();
 }
 
-function put(rest: RestRequest, body: string, response: ServerResponse): void {
+function put(rest: RestRequest, body: string, response: ServerResponse): RestWriteResult {
   const value = parseBody(body);
-  if (!checkEtag(rest, response)) return;
+  if (!checkEtag(rest, response)) return false;
   rest.database.set(rest.caller, rest.path, value, { disableTriggers: rest.disableTriggers });
   // The reply is the data as written (server values resolved).
   replyWritten(rest, response, () => readBack(rest, rest.path));
+  return true;
 }
 
-function patch(rest: RestRequest, body: string, response: ServerResponse): void {
+function patch(rest: RestRequest, body: string, response: ServerResponse): RestWriteResult {
   const children = parseBody(body);
   if (!isJsonObject(children)) throw new DatabaseError('invalid_data', INVALID_JSON_MESSAGE);
-  if (!checkEtag(rest, response)) return;
+  if (!checkEtag(rest, response)) return false;
   rest.database.update(rest.caller, rest.path, children, { disableTriggers: rest.disableTriggers });
   replyWritten(rest, response, () => {
     const written: Record<string, unknown> = {};
     for (const key of Object.keys(children)) written[key] = readBack(rest, [...rest.path, ...parsePath(key)]);
     return written;
   });
+  return true;
 }
 
-function post(context: RestContext, rest: RestRequest, body: string, response: ServerResponse): void {
+/** `name` is the new child's push id. */
+function post(name: string, rest: RestRequest, body: string, response: ServerResponse): RestWriteResult {
   const value = parseBody(body);
-  if (!checkEtag(rest, response)) return;
-  const name = context.pushIds.next();
+  if (!checkEtag(rest, response)) return false;
   rest.database.set(rest.caller, [...rest.path, name], value, { disableTriggers: rest.disableTriggers });
   replyWritten(rest, response, () => ({ name }));
+  return true;
 }
 
-function remove(rest: RestRequest, response: ServerResponse): void {
-  if (!checkEtag(rest, response)) return;
+function remove(rest: RestRequest, response: ServerResponse): RestWriteResult {
+  if (!checkEtag(rest, response)) return false;
   rest.database.set(rest.caller, rest.path, null, { disableTriggers: rest.disableTriggers });
   replyWritten(rest, response, () => null);
+  return true;
 }
 
 function replyWritten(rest: RestRequest, response: ServerResponse, value: () => unknown): void {

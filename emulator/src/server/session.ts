@@ -21,6 +21,10 @@ import {
   responseMessage,
 } from '../protocol/messages';
 import type { DataRequest, Envelope, JsonObject } from '../protocol/messages';
+import { OWNER_CREDENTIAL } from '../protocol/constants';
+import { jsonBytes, profileQuery } from '../profiler/events';
+import type { ProfileEventInit, ProfileOperation } from '../profiler/events';
+import type { OperationOutcome, Profiler } from '../profiler/profiler';
 import { UNAUTHENTICATED, callerFromCredential, credentialExpiry } from './auth-token';
 import { errorText } from './log';
 import type { ServerLog } from './log';
@@ -44,6 +48,8 @@ export interface SessionOptions {
   readonly log: ServerLog;
   /** where messages go; a long-poll upgrade swaps it to the WebSocket */
   readonly output: (envelope: Envelope) => void;
+  /** where operations are reported while someone profiles the namespace */
+  readonly profiler: Profiler;
 }
 
 export class RealtimeSession {
@@ -51,9 +57,14 @@ export class RealtimeSession {
   readonly sessionId: string;
   output: (envelope: Envelope) => void;
   private caller: Caller = UNAUTHENTICATED;
+  /** authenticated with the admin credential `owner` (even when narrowed by an auth override) */
+  private admin = false;
+  /** the size of the data a listen request sent first, for its profile event */
+  private listenBytes = 0;
   private readonly listens = new Map<string, ActiveListen>();
   private readonly onDisconnect = new OnDisconnectQueue();
   private readonly log: ServerLog;
+  private readonly profiler: Profiler;
   private closed = false;
 
   constructor(options: SessionOptions) {
@@ -61,6 +72,8 @@ export class RealtimeSession {
     this.sessionId = options.sessionId;
     this.log = options.log;
     this.output = options.output;
+    this.profiler = options.profiler;
+    this.profiler.record(this.database.name, { name: 'concurrent-connect' });
   }
 
   get isClosed(): boolean {
@@ -76,8 +89,14 @@ export class RealtimeSession {
     if (this.closed) return;
     const r = request.requestNumber;
     try {
-      if (WRITE_ACTIONS.has(request.action)) checkWriteSize(request.bytes, 'socket');
-      const data = this.dispatch(request.action, request.body);
+      const data = this.profiler.measure(
+        this.database.name,
+        () => {
+          if (WRITE_ACTIONS.has(request.action)) checkWriteSize(request.bytes, 'socket');
+          return this.dispatch(request.action, request.body);
+        },
+        (outcome) => this.profileEvent(request, outcome),
+      );
       if (r !== undefined) this.output(okResponse(r, data));
     } catch (error) {
       const { status, message } = errorStatus(error);
@@ -97,13 +116,98 @@ export class RealtimeSession {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const listen of this.listens.values()) listen.handle.cancel();
-    this.listens.clear();
-    try {
-      this.onDisconnect.run(this.database, this.caller, (line) => this.log.info(`${this.database.name}: ${line}`));
-    } catch (error) {
-      this.log.error(`${this.database.name} onDisconnect failed: ${errorText(error)}`);
+    const namespace = this.database.name;
+    this.profiler.measure(
+      namespace,
+      () => {
+        for (const listen of this.listens.values()) listen.handle.cancel();
+        this.listens.clear();
+        try {
+          this.onDisconnect.run(
+            this.database,
+            this.caller,
+            (line) => this.log.info(`${namespace}: ${line}`),
+            // Each onDisconnect write is reported as the write it is, after the disconnect.
+            (operation, write) =>
+              this.profiler.measure(namespace, write, (outcome) =>
+                this.writeEvent(
+                  operation.kind === 'set' ? 'realtime-write' : 'realtime-update',
+                  operation.path,
+                  operation.data,
+                  outcome,
+                ),
+              ),
+          );
+        } catch (error) {
+          this.log.error(`${namespace} onDisconnect failed: ${errorText(error)}`);
+        }
+      },
+      () => ({ name: 'concurrent-disconnect', ...this.adminField() }),
+    );
+  }
+
+  /** The profile event of one request, or null for requests that are not database operations. */
+  private profileEvent(request: DataRequest, outcome: OperationOutcome<unknown>): ProfileEventInit | null {
+    const body = request.body;
+    const path = profilePath(body);
+    switch (request.action) {
+      case ClientAction.put:
+        return this.writeEvent(
+          typeof body[/*hash*/ 'h'] === 'string' ? 'realtime-transaction' : 'realtime-write',
+          path,
+          body[/*data*/ 'd'],
+          outcome,
+        );
+      case ClientAction.merge:
+        return this.writeEvent('realtime-update', path, body[/*data*/ 'd'], outcome);
+      case ClientAction.get: {
+        const query = isJsonObject(body['q']) && Object.keys(body['q']).length > 0 ? body['q'] : undefined;
+        return {
+          name: 'realtime-read',
+          ...(path.length > 0 ? { path } : {}),
+          ...('error' in outcome ? {} : { bytes: jsonBytes(outcome.result) }),
+          ...(query ? { querySet: [profileQuery(query as QueryParams)] } : {}),
+          ...outcomeFields(outcome),
+          ...this.adminField(),
+        };
+      }
+      case ClientAction.listen: {
+        const query = typeof body[/*tag*/ 't'] === 'number' && isJsonObject(body['q']) ? body['q'] : undefined;
+        const warnings = (outcome.result as { w?: unknown } | undefined)?.w;
+        return {
+          name: 'listener-listen',
+          ...(path.length > 0 ? { path } : {}),
+          ...('error' in outcome ? {} : { bytes: this.listenBytes }),
+          ...(Array.isArray(warnings) && warnings.includes('no_index') ? { unIndexed: true } : {}),
+          ...(query ? { querySet: [profileQuery(query as QueryParams)] } : {}),
+          ...outcomeFields(outcome),
+          ...this.adminField(),
+        };
+      }
+      case ClientAction.unlisten:
+        return { name: 'listener-unlisten', ...(path.length > 0 ? { path } : {}), ...this.adminField() };
+      default:
+        return null;
     }
+  }
+
+  private writeEvent(
+    name: ProfileOperation,
+    path: readonly string[],
+    data: unknown,
+    outcome: OperationOutcome<unknown>,
+  ): ProfileEventInit {
+    return {
+      name,
+      ...(path.length > 0 ? { path: [...path] } : {}),
+      bytes: jsonBytes(data),
+      ...outcomeFields(outcome),
+      ...this.adminField(),
+    };
+  }
+
+  private adminField(): { admin?: true } {
+    return this.admin ? { admin: true } : {};
   }
 
   private dispatch(action: string, body: JsonObject): unknown {
@@ -118,6 +222,7 @@ export class RealtimeSession {
       case ClientAction.gauth:
         return this.authenticate(body);
       case ClientAction.unauth:
+        this.admin = false;
         this.setCaller(UNAUTHENTICATED);
         return '';
       case ClientAction.listen:
@@ -163,6 +268,7 @@ export class RealtimeSession {
     const credential = body[/*credential*/ 'cred'];
     if (typeof credential !== 'string') throw new DatabaseError('invalid_token', 'Missing auth credential.');
     const caller = callerFromCredential(credential, body['authvar'], body['noauth']);
+    this.admin = credential === OWNER_CREDENTIAL;
     this.setCaller(caller);
     // The client ignores `d` on success; the real server describes the auth there.
     return { auth: caller.kind === 'user' ? caller.auth : null, expires: credentialExpiry(credential) };
@@ -186,15 +292,32 @@ export class RealtimeSession {
     const pathString = pathToString(path);
     // The entry exists before the handle: the database may revoke during listen() itself.
     const active: { handle?: ListenHandle } = {};
+    // The listen's first data is part of the listen; every later push is a broadcast.
+    let initial = true;
+    const namespace = this.database.name;
+    this.listenBytes = 0;
     const handle = this.database.listen(this.caller, path, query, {
       data: (dataPath, value) => {
-        if (!this.closed) this.output(dataUpdatePush(pathToString(dataPath), value, tagged ? tag : undefined));
+        if (this.closed) return;
+        const push = (): void => this.output(dataUpdatePush(pathToString(dataPath), value, tagged ? tag : undefined));
+        if (initial) {
+          if (this.profiler.isActive(namespace)) this.listenBytes = jsonBytes(value);
+          push();
+          return;
+        }
+        this.profiler.measure(namespace, push, () => ({
+          name: 'listener-broadcast',
+          ...(dataPath.length > 0 ? { path: [...dataPath] } : {}),
+          bytes: jsonBytes(value),
+          ...this.adminField(),
+        }));
       },
       revoked: () => {
         if (this.listens.get(key) === active) this.listens.delete(key);
         if (!this.closed) this.output(listenRevokedPush(pathString, tagged ? (body['q'] as QueryParams) : undefined));
       },
     });
+    initial = false;
     active.handle = handle;
     this.listens.set(key, active as ActiveListen);
     // §5.4.7: `{"w": ["no_index"]}` makes the client log the ".indexOn" warning.
@@ -230,4 +353,22 @@ function requestChildren(body: JsonObject): Record<string, unknown> {
   const children = body[/*data*/ 'd'];
   if (!isJsonObject(children)) throw new DatabaseError('invalid_data', 'Invalid data: update must be an object.');
   return children;
+}
+
+/** The request's path for its profile event; an invalid path (the request failed) is reported as given. */
+function profilePath(body: JsonObject): string[] {
+  const path = body[/*path*/ 'p'];
+  if (typeof path !== 'string') return [];
+  try {
+    return parsePath(path);
+  } catch {
+    return path.split('/').filter((segment) => segment.length > 0);
+  }
+}
+
+/** `allowed` (false only when the rules denied it) and, for a failed operation, its status. */
+function outcomeFields(outcome: OperationOutcome<unknown>): { allowed?: boolean; error?: string } {
+  if (!('error' in outcome)) return { allowed: true };
+  const { status } = errorStatus(outcome.error);
+  return status === 'permission_denied' ? { allowed: false, error: status } : { error: status };
 }
