@@ -32,3 +32,4 @@ export type { EvictionReason, Platform } from './contract';
 export type { Logger } from './logger';
 export type { LeaseStore, LockManagerLike, TabChannel } from './tab-election';
 export type { Timers } from './timers';
+export * from './fetch';
