@@ -4,11 +4,9 @@
  * by `.write` and by `.validate`). Both do the whole job of a write: build the projected data,
  * then judge it. Plain values only: targaryen throws on increment server values.
  *
- * Run: `npx tsc -b emulator && node emulator/dist/bench/rules.js` (results in docs/benchmarks.md).
+ * Run: `npm run bench -- --only rules` (results in docs/benchmarks.md).
  */
-import type { AuthVariable } from '../database/access';
-import { type DbNode, nodeFromJSON, nodeSetAt } from '../database/node';
-import { compileRules } from '../rules';
+import { type AuthVariable, compileRules, type DbNode, nodeFromJSON, nodeSetAt } from './emulator-internals';
 
 /** The part of targaryen's API the benchmark drives (it ships no types). */
 interface TargaryenDatabase {

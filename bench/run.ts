@@ -1,42 +1,89 @@
 /**
- * `npm run bench`: runs the rules benchmark (ours against targaryen, side by side) and the throughput
- * benchmark, and prints a Markdown table (and JSON with --json).
- * Options: --clients N, --phase-ms MS, --in-flight N, --emulator host:port, --only rules|wide|throughput.
+ * `npm run bench`: runs every benchmark below in order and prints each one's Markdown table (and its
+ * JSON with --json). `npm run bench -- --only <name>[,<name>…]` runs some of them.
+ * Options: --clients N, --phase-ms MS, --in-flight N, --emulator host:port, --json.
+ *
+ * To add a benchmark, add one line to BENCHMARKS: its name, and a function that runs it with the
+ * command-line options and returns its table and its result.
  */
 import { formatRulesBench, runRulesBench } from './rules';
-import { formatWideNodeBench, runWideNodeBench } from './wide-nodes';
 import { formatThroughputTable, runThroughputBench } from './throughput';
-import type { ThroughputOptions } from './throughput';
+import { formatWideNodeBench, runWideNodeBench } from './wide-nodes';
 
-function flag(name: string): string | undefined {
-  const index = process.argv.indexOf(name);
-  return index >= 0 ? process.argv[index + 1] : undefined;
+/** The command line, parsed once, for every benchmark. */
+export interface BenchOptions {
+  /** `--name value`, or undefined */
+  flag(name: string): string | undefined;
+  /** `--name value` as a number, or undefined */
+  number(name: string): number | undefined;
+  /** where progress lines go (stderr; stdout is the report) */
+  log(line: string): void;
+}
+
+export interface BenchReport {
+  /** Markdown, printed as is */
+  readonly table: string;
+  /** printed as JSON with --json */
+  readonly result: unknown;
+}
+
+export type Benchmark = (options: BenchOptions) => BenchReport | Promise<BenchReport>;
+
+const report = <T>(result: T, format: (result: T) => string): BenchReport => ({ table: format(result), result });
+
+const BENCHMARKS: ReadonlyArray<readonly [name: string, run: Benchmark]> = [
+  ['rules', () => report(runRulesBench(), formatRulesBench)],
+  ['wide', () => report(runWideNodeBench(), formatWideNodeBench)],
+  [
+    'throughput',
+    async (o) =>
+      report(
+        await runThroughputBench({
+          log: o.log,
+          ...optional('clients', o.number('--clients')),
+          ...optional('phaseMs', o.number('--phase-ms')),
+          ...optional('inFlight', o.number('--in-flight')),
+          ...optional('emulatorHost', o.flag('--emulator')),
+        }),
+        formatThroughputTable,
+      ),
+  ],
+];
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function commandLine(argv: readonly string[]): BenchOptions {
+  const flag = (name: string): string | undefined => {
+    const index = argv.indexOf(name);
+    return index >= 0 ? argv[index + 1] : undefined;
+  };
+  return {
+    flag,
+    number: (name) => {
+      const value = flag(name);
+      return value === undefined ? undefined : Number(value);
+    },
+    log: (line) => process.stderr.write(`${line}\n`),
+  };
 }
 
 async function main(): Promise<void> {
-  const options: ThroughputOptions = {
-    log: (line) => process.stderr.write(`${line}\n`),
-    ...(flag('--clients') ? { clients: Number(flag('--clients')) } : {}),
-    ...(flag('--phase-ms') ? { phaseMs: Number(flag('--phase-ms')) } : {}),
-    ...(flag('--in-flight') ? { inFlight: Number(flag('--in-flight')) } : {}),
-    ...(flag('--emulator') ? { emulatorHost: flag('--emulator') as string } : {}),
-  };
-  const only = flag('--only');
-  if (only === undefined || only === 'rules') {
-    const rules = runRulesBench();
-    process.stdout.write(`${formatRulesBench(rules)}\n\n`);
-    if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(rules, null, 2)}\n`);
+  const options = commandLine(process.argv.slice(2));
+  const only = options.flag('--only')?.split(',');
+  const unknown = only?.filter((name) => !BENCHMARKS.some(([known]) => known === name)) ?? [];
+  if (unknown.length > 0) {
+    const names = BENCHMARKS.map(([name]) => name).join(', ');
+    throw new Error(`--only: unknown benchmark ${unknown.join(', ')} (known: ${names})`);
   }
-  if (only === undefined || only === 'wide') {
-    const wide = runWideNodeBench();
-    process.stdout.write(`${formatWideNodeBench(wide)}\n\n`);
-    if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(wide, null, 2)}\n`);
-  }
-  if (only === undefined || only === 'throughput') {
-    const result = await runThroughputBench(options);
-    process.stdout.write(`${formatThroughputTable(result)}\n`);
+  for (const [name, run] of BENCHMARKS) {
+    if (only !== undefined && !only.includes(name)) continue;
+    const { table, result } = await run(options);
+    process.stdout.write(`${table}\n\n`);
     if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   }
+  // SDK clients and timers of a finished benchmark must not keep the process alive.
   process.exit(0);
 }
 

@@ -3,7 +3,7 @@
  * doing sets, updates, listens and transactions against an emulator, reporting ops/s and p50/p99
  * latency per phase. Every phase is bounded in time; the whole run is bounded by the phases' sum.
  *
- * The emulator runs in its own process (spawned from `dist/cli.js` unless `emulatorHost` is given),
+ * The emulator runs in its own process (its built `rtdb-emulator` command, unless `emulatorHost` is given),
  * so the clients' CPU is not counted as the server's. Latency is what the SDK user sees: from the
  * call to the promise resolving (writes, transactions) or to the listener firing (fan-out).
  *
@@ -40,7 +40,7 @@ export interface ThroughputOptions {
   readonly counters?: number;
   /** total writes per second of the paced (open-loop) phase; default 5000 */
   readonly pacedRate?: number;
-  /** "host:port" of a running emulator; default: spawn `dist/cli.js` on a free port */
+  /** "host:port" of a running emulator; default: spawn the built emulator on a free port */
   readonly emulatorHost?: string;
   /** progress lines; default none */
   readonly log?: (line: string) => void;
@@ -109,7 +109,8 @@ async function pacedWrites(
 }
 
 async function spawnEmulator(): Promise<{ host: string; child: ChildProcess }> {
-  const cli = path.resolve(__dirname, '../cli.js');
+  // The package entry is `dist/index.js`; the command sits beside it.
+  const cli = path.join(path.dirname(require.resolve('@device-limit/rtdb-emulator')), 'cli.js');
   const child = spawn(process.execPath, [cli, '--host', '127.0.0.1', '--port', '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, RTDB_EMULATOR_QUIET: '1' },

@@ -1,9 +1,9 @@
 /**
  * Writes under a wide node (e.g. `/presence` with one child per user): the persistent children map
- * (database/persistent-map.ts) against copying the parent's Map on every write, which is what the
+ * (emulator/src/database/persistent-map.ts) against copying the parent's Map on every write, which is what the
  * tree did before. Side by side in one run, same keys, same number of writes.
  */
-import { type DbNode, leafNode, nodeFromJSON, nodeSetAt } from '../database/node';
+import { type DbNode, leafNode, nodeFromJSON, nodeSetAt } from './emulator-internals';
 
 export interface WideNodeResult {
   readonly children: number;
