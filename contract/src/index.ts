@@ -113,3 +113,5 @@ export function isValidLabel(value: unknown): value is string {
     value.length <= LABEL_MAX_LENGTH
   );
 }
+
+export * from './shard-map';
