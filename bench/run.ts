@@ -48,6 +48,7 @@ const BENCHMARKS: ReadonlyArray<readonly [name: string, run: Benchmark]> = [
         formatThroughputTable,
       ),
   ],
+  ['gate', (o) => import('./gate').then(async (g) => report(await g.runGateBench({ log: o.log }), g.formatGateBench))],
 ];
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
