@@ -4,6 +4,7 @@
  * `**`, `++`, bitwise operators, …) is a lexing or parsing error located at its offset.
  */
 import { ExpressionError } from './ast';
+import { checkRulesRegExp, RegExpSyntaxError } from './regexp';
 
 export type TokenKind = 'number' | 'string' | 'identifier' | 'punctuator' | 'regexp' | 'eof';
 
@@ -141,7 +142,7 @@ export class Lexer {
   /**
    * Regular expression literals are only valid as the argument of `matches()`. The reference allows
    * only the `i` flag ("Rules: regular expressions"); a live server rejects `/bar/ig` (targaryen's
-   * recorded fixtures).
+   * recorded fixtures). The pattern itself must stay within the syntax the reference lists (`./regexp.ts`).
    */
   private readRegExp(): Token {
     const start = this.offset;
@@ -169,6 +170,15 @@ export class Lexer {
       }
     }
     if (pattern === '') throw new ExpressionError('Empty regular expression', start);
+    try {
+      checkRulesRegExp(pattern);
+    } catch (error) {
+      if (!(error instanceof RegExpSyntaxError)) throw error;
+      throw new ExpressionError(
+        `Unsupported regular expression /${pattern}/: ${error.message} (pattern position ${error.index + 1})`,
+        start + 1 + error.index,
+      );
+    }
     try {
       new RegExp(pattern, flags);
     } catch (error) {

@@ -39,7 +39,7 @@ describe('expression syntax the language lacks', () => {
     ["root.child('foo').val().matches(/bar/m)", "1:38: Unsupported regular expression flag 'm': only 'i' is allowed"],
     [
       "root.child('foo').val().matches(/(/)",
-      '1:33: Invalid regular expression /(/: Invalid regular expression: /(/: Unterminated group',
+      '1:34: Unsupported regular expression /(/: unterminated group (pattern position 1)',
     ],
     [
       'root["exi" + "sts"]() == false',
