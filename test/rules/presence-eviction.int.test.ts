@@ -1,7 +1,8 @@
 /**
  * Evictions done by the server (docs/protocol.md §5) and what the rules then allow: the
  * onDisconnect release of an evicted device is refused when it runs, a force login cuts off older
- * sessions through the `auth_time` gate, and stale generations cannot claim or heartbeat.
+ * sessions through the `auth_time` gate, and stale generations cannot claim or renew their lease.
+ * (The version 2 onDisconnect release at the root, with its audit event: presence-audit.)
  */
 import { assertFails, assertSucceeds } from '@firebase/rules-unit-testing';
 import type { RulesTestEnvironment } from '@firebase/rules-unit-testing';
@@ -12,7 +13,6 @@ import {
   claim,
   closeAndSettle,
   entryCount,
-  heartbeat,
   newDeviceId,
   newUid,
   presenceOf,
@@ -21,6 +21,11 @@ import {
   releaseUpdate,
   startRulesEnvironment,
 } from '../helpers/presence';
+import type { Database } from '../helpers/presence';
+import { renewWrite, send } from './support';
+
+/** docs/protocol.md §4.4: the lease renewal of `deviceId` (version 1 had a heartbeat instead). */
+const renew = (db: Database, uid: string, deviceId: string): Promise<unknown> => send(db, renewWrite(uid, deviceId));
 
 let env: RulesTestEnvironment;
 
@@ -122,7 +127,7 @@ describe('force login', () => {
     await assertSucceeds(presenceRef(oldSession, uid).get());
     await assertFails(claim(oldSession, uid, a, 1));
     await assertFails(claim(oldSession, uid, a, 0));
-    await assertFails(heartbeat(oldSession, uid, caller));
+    await assertFails(renew(oldSession, uid, caller));
     await assertFails(oldSession.ref(`presence/${uid}/devices/${caller}/label`).set('mine now'));
     await assertFails(oldSession.ref(`appData/${uid}/doc`).get());
     await assertFails(oldSession.ref(`appData/${uid}/doc`).set('after'));
@@ -132,10 +137,10 @@ describe('force login', () => {
     await assertFails(claim(freshSession, uid, later, 0));
     await assertFails(claim(freshSession, uid, later, 2));
     await assertSucceeds(claim(freshSession, uid, later, 1));
-    await assertSucceeds(heartbeat(freshSession, uid, later));
+    await assertSucceeds(renew(freshSession, uid, later));
     await assertSucceeds(freshSession.ref(`appData/${uid}/doc`).set('after'));
     const callerSession = env.authenticatedContext(uid, { auth_time: signedInAt }).database();
-    await assertSucceeds(heartbeat(callerSession, uid, caller));
+    await assertSucceeds(renew(callerSession, uid, caller));
 
     const final = await presenceOf(env, uid);
     expect(final.count).toBe(2);
@@ -164,13 +169,13 @@ describe('force login', () => {
 });
 
 describe('stale generation', () => {
-  test('an entry left with an old generation can neither heartbeat nor change its label', async () => {
+  test('an entry left with an old generation can neither renew its lease nor change its label', async () => {
     const uid = newUid();
     const a = newDeviceId('a');
     const db = env.authenticatedContext(uid).database();
     await claim(db, uid, a);
     await adminSet(env, `presence/${uid}/generation`, 1); // bumped without removing the entry
-    await assertFails(heartbeat(db, uid, a));
+    await assertFails(renew(db, uid, a));
     await assertFails(db.ref(`presence/${uid}/devices/${a}/label`).set('y'));
     await assertSucceeds(release(db, uid, a));
     await assertFails(claim(db, uid, a, 0));

@@ -1,6 +1,8 @@
 /**
  * Field bounds, immutable fields, server-only paths and reads (docs/protocol.md §2, §3, §8): each
- * rule has a write or read here that tries to break it and is refused.
+ * rule has a write or read here that tries to break it and is refused. The v2 client writes to
+ * `lastActive`, `ping`, eviction notices and the audit trail have their own suites
+ * (presence-liveness, presence-sweep, presence-audit).
  */
 import { assertFails, assertSucceeds } from '@firebase/rules-unit-testing';
 import type { RulesTestEnvironment } from '@firebase/rules-unit-testing';
@@ -17,6 +19,7 @@ import {
   serverTimestamp,
   startRulesEnvironment,
 } from '../helpers/presence';
+import { renewWrite, send } from './support';
 
 let env: RulesTestEnvironment;
 
@@ -125,25 +128,37 @@ describe('an existing entry only changes lastSeen (to now) and label', () => {
     expect(await presenceOf(env, uid)).toEqual(before);
   });
 
-  test('a heartbeat of an entry that does not exist is refused', async () => {
+  test('a lease renewal or lastSeen update of an entry that does not exist is refused', async () => {
     const { uid, db } = owner();
+    await assertFails(send(db, renewWrite(uid, newDeviceId())));
     await assertFails(db.ref(`presence/${uid}/devices/${newDeviceId()}`).update({ lastSeen: serverTimestamp() }));
     expect(await presenceOf(env, uid)).toEqual({});
   });
 });
 
 describe('server-only paths', () => {
-  const serverOnly: Array<[string, (uid: string) => [string, unknown]]> = [
+  // Rows get the user and one device `id` it holds (fresh, so no sweep of it is allowed).
+  const serverOnly: Array<[string, (uid: string, id: string) => [string, unknown]]> = [
     ['generation', (uid) => [`presence/${uid}/generation`, 1]],
     ['generation removed', (uid) => [`presence/${uid}/generation`, null]],
     ['notBefore', (uid) => [`presence/${uid}/notBefore`, 0]],
+    // Version 2 lets the owner write a swept notice only with the sweep of a stale entry (presence-sweep).
     [
-      'an eviction notice',
-      (uid) => [`presence/${uid}/evicted/${newDeviceId()}`, { reason: 'swept', at: 1, generation: 0 }],
+      'an eviction notice for a device that holds no slot',
+      (uid) => [`presence/${uid}/evicted/${newDeviceId()}`, { reason: 'swept', at: serverTimestamp(), generation: 0 }],
+    ],
+    [
+      'an eviction notice for a live entry, without its sweep',
+      (uid, id) => [`presence/${uid}/evicted/${id}`, { reason: 'swept', at: serverTimestamp(), generation: 0 }],
+    ],
+    [
+      'a signed-out notice for a live entry',
+      (uid, id) => [`presence/${uid}/evicted/${id}`, { reason: 'signed-out', at: serverTimestamp(), generation: 0 }],
     ],
     ['an unknown field of presence', (uid) => [`presence/${uid}/extra`, 1]],
     ['the user’s own limit', (uid) => [`limits/${uid}`, 10]],
-    ['the sweep index', (uid) => [`presenceIndex/${uid}`, 0]],
+    // Version 1's sweep index; version 2 indexes lastActive instead and has no /presenceIndex rule.
+    ['the former sweep index /presenceIndex', (uid) => [`presenceIndex/${uid}`, 0]],
     ['an unlisted top-level path', (uid) => [`users/${uid}`, { name: 'x' }]],
     ['the root', () => ['/', null]],
   ];
@@ -154,7 +169,7 @@ describe('server-only paths', () => {
     await claim(db, uid, id);
     await adminSet(env, `presence/${uid}/generation`, 0);
     const before = await presenceOf(env, uid);
-    const [path, value] = target(uid);
+    const [path, value] = target(uid, id);
     await assertFails(db.ref(path).set(value));
     expect(await presenceOf(env, uid)).toEqual(before);
   });
@@ -191,17 +206,22 @@ describe('reads', () => {
       await assertFails(reader.ref('presence').get());
     }
     await assertFails(db.ref('presence').get());
+    // The former sweep index (version 1) is gone: closed like any unlisted path.
     await assertFails(db.ref('presenceIndex').get());
     await assertFails(db.ref(`presenceIndex/${uid}`).get());
     await assertFails(db.ref('/').get());
   });
 });
 
-describe('the audit trail', () => {
+describe('the audit trail: events appended alone', () => {
+  // Alone, only `denied` is accepted; claimed, released and swept need their write (presence-audit).
   const event = (deviceId: string): Record<string, unknown> => ({ type: 'denied', deviceId, at: serverTimestamp() });
 
   test.each([
-    ['another type', { type: 'evicted' }],
+    ['the server’s type evicted', { type: 'evicted' }],
+    ['a claimed event without its claim', { type: 'claimed' }],
+    ['a released event without its release', { type: 'released' }],
+    ['a swept event without its sweep', { type: 'swept' }],
     ['a forged time', { at: 1_000 }],
     ['a bad deviceId', { deviceId: 'bad id!' }],
     ['a long reason', { reason: 'r'.repeat(65) }],

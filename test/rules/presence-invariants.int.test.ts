@@ -22,6 +22,7 @@ import {
   serverTimestamp,
   startRulesEnvironment,
 } from '../helpers/presence';
+import { renewWrite, send } from './support';
 
 let env: RulesTestEnvironment;
 
@@ -71,7 +72,7 @@ const attacks: Attack[] = [
   ['claim into another user', (s) => claim(env.authenticatedContext(newUid()).database(), s.uid, s.b)],
   ['release of another user’s device', (s) => release(env.authenticatedContext(newUid()).database(), s.uid, s.a)],
   [
-    'heartbeat of another user’s device',
+    'lastSeen of another user’s device moved',
     (s) =>
       env
         .authenticatedContext(newUid())
@@ -79,6 +80,11 @@ const attacks: Attack[] = [
         .ref(`presence/${s.uid}/devices/${s.a}/lastSeen`)
         .set(serverTimestamp()),
   ],
+  [
+    'lease renewal of another user’s device',
+    (s) => send(env.authenticatedContext(newUid()).database(), renewWrite(s.uid, s.a)),
+  ],
+  ['unauthenticated lease renewal', (s) => send(env.unauthenticatedContext().database(), renewWrite(s.uid, s.a))],
   // count moved by anything but the one named entry.
   ['count +2 with one entry', (s) => presenceRef(s.db, s.uid).update({ ...claimUpdate(s.b), count: increment(2) })],
   ['count set to old + 2 with one entry', (s) => presenceRef(s.db, s.uid).update({ ...claimUpdate(s.b), count: 3 })],
