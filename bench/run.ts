@@ -7,6 +7,7 @@
  * command-line options and returns its table and its result.
  */
 import { formatRulesBench, runRulesBench } from './rules';
+import { formatShardsBench, runShardsBenchmark, shardsOptionsFrom } from './shards';
 import { formatThroughputTable, runThroughputBench } from './throughput';
 import { formatWideNodeBench, runWideNodeBench } from './wide-nodes';
 
@@ -34,6 +35,7 @@ const report = <T>(result: T, format: (result: T) => string): BenchReport => ({ 
 const BENCHMARKS: ReadonlyArray<readonly [name: string, run: Benchmark]> = [
   ['rules', () => report(runRulesBench(), formatRulesBench)],
   ['wide', () => report(runWideNodeBench(), formatWideNodeBench)],
+  ['shards', (o) => report(runShardsBenchmark(shardsOptionsFrom(o)), formatShardsBench)],
   [
     'throughput',
     async (o) =>
