@@ -15,7 +15,8 @@ module.exports = {
   testMatch: ['<rootDir>/{contract,emulator,client-sdk,functions}/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
   // Tests compile the workspace's contract from source, like the rest of the code under test.
   moduleNameMapper: { '^@device-limit/contract$': '<rootDir>/contract/src/index.ts' },
-  modulePathIgnorePatterns: ['<rootDir>/.*/dist/', '<rootDir>/functions/lib/'],
+  // dist/functions is the staged deploy folder (scripts/stage-functions.mjs), a copy of functions/.
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/.*/dist/', '<rootDir>/functions/lib/'],
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',
   globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
   testTimeout: 30000,

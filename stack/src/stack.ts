@@ -21,6 +21,8 @@ import { RulesWatcher } from './rules-watcher';
 import { FunctionScheduler } from './scheduler';
 
 export const DEFAULT_PROJECT = 'demo-device-limit';
+/** When firebase.json names none; the Node major that the root package.json's engines require. */
+const DEFAULT_FUNCTIONS_RUNTIME = 'nodejs24';
 const DATABASE_READY = /^rtdb-emulator listening on /;
 /** firebase-tools' line once every emulator listens (`emulator/controller.js`). */
 const FIREBASE_READY = /All emulators ready/;
@@ -99,12 +101,13 @@ export class LocalStack {
         throw new StackStartError(`${path.relative(root, file)} is missing: run \`${fix}\` first.`);
     }
     if (!resolvable('@google-cloud/firestore', functionsDir)) {
-      // firebase-admin 14 lists @google-cloud/firestore@^9 as optional, and it needs Node >= 22, so npm
-      // on Node 20 skips it; the Functions emulator's runtime loads firebase-functions' main entry, which
-      // requires it, and then no function runs ("Cannot find module '@google-cloud/firestore'").
+      // firebase-admin 14 lists @google-cloud/firestore@^9 as optional, and it needs Node >= 22, so an
+      // `npm install` that itself ran on an older Node skips it; the Functions emulator's runtime loads
+      // firebase-functions' main entry, which requires it, and then no function runs ("Cannot find
+      // module '@google-cloud/firestore'").
       throw new StackStartError(
-        `@google-cloud/firestore cannot be loaded from functions/ (Node ${process.versions.node}); ` +
-          'the root devDependency @google-cloud/firestore@^8 provides it on Node 20: run `npm install`.',
+        `@google-cloud/firestore cannot be loaded from functions/; the root devDependency ` +
+          '@google-cloud/firestore@^8 provides it whatever Node npm runs on: run `npm install`.',
       );
     }
     const rulesFile = path.resolve(root, this.args.rulesFile ?? 'database.rules.json');
@@ -153,7 +156,7 @@ export class LocalStack {
     // 2. firebase-tools' Auth and Functions emulators; the demo builds meanwhile.
     writeFileSync(
       path.join(this.tmp, 'firebase.json'),
-      JSON.stringify(firebaseConfig(this.tmp, functionsDir, ports), null, 2),
+      JSON.stringify(firebaseConfig(this.tmp, functionsDir, functionsRuntime(firebaseJson), ports), null, 2),
     );
     this.firebase = new ManagedChild({
       name: 'firebase emulators:start',
@@ -300,11 +303,27 @@ function readJson(file: string): unknown {
   }
 }
 
-function firebaseConfig(dir: string, functionsDir: string, ports: StackPorts): unknown {
+/**
+ * The runtime firebase.json deploys the functions on. The emulated functions run on the same one: the
+ * Functions emulator runs them on its own Node when that Node's major is the runtime's, which is the
+ * case when the stack runs on the Node that npm installed (docs/local-stack.md, "Node 24").
+ */
+function functionsRuntime(firebaseJson: unknown): string {
+  const functions = (firebaseJson as { functions?: unknown } | undefined)?.functions;
+  const entries = (Array.isArray(functions) ? functions : [functions]) as Array<{
+    codebase?: unknown;
+    runtime?: unknown;
+  }>;
+  const runtime = entries.find((entry) => (entry?.codebase ?? 'default') === 'default')?.runtime;
+  return typeof runtime === 'string' ? runtime : DEFAULT_FUNCTIONS_RUNTIME;
+}
+
+function firebaseConfig(dir: string, functionsDir: string, runtime: string, ports: StackPorts): unknown {
   const at = (port: number) => ({ host: HOST, port });
   return {
-    // Relative: firebase-tools joins `source` to the config's folder.
-    functions: [{ source: path.relative(dir, functionsDir), codebase: 'default', runtime: 'nodejs20' }],
+    // Relative: firebase-tools joins `source` to the config's folder. firebase.json's own `source` is the
+    // staged deploy folder; the emulator runs functions/ itself, so edits and rebuilds show at once.
+    functions: [{ source: path.relative(dir, functionsDir), codebase: 'default', runtime }],
     emulators: {
       auth: at(ports.auth),
       functions: at(ports.functions),
@@ -322,9 +341,14 @@ function firebaseConfig(dir: string, functionsDir: string, ports: StackPorts): u
 function firebaseEnv(databaseHost: string, namespace: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // The Functions emulator passes its environment to the functions, so firebase-admin inside them
-  // uses our database (shared/reference/firebase-local-stack.md). Other emulator variables a parent
-  // (a test runner) may have set would point the functions elsewhere.
+  // uses our database (docs/local-stack.md). Other emulator variables a parent (a test runner) may
+  // have set would point the functions elsewhere.
   env.FIREBASE_DATABASE_EMULATOR_HOST = databaseHost;
+  // firebase-tools runs the emulated functions with its own Node (process.execPath, ours), but starts
+  // firebase-functions' discovery bin through `#!/usr/bin/env node`, i.e. the first `node` on PATH.
+  // Put ours first: a launcher started outside npm (`node stack/dist/cli.js`, with no node_modules/.bin
+  // on PATH) would otherwise discover the functions on whatever Node the system has.
+  env.PATH = [path.dirname(process.execPath), process.env.PATH].filter(Boolean).join(path.delimiter);
   // For a demo- project the Functions emulator gives the functions FIREBASE_CONFIG.databaseURL =
   // `https://<project>.firebaseio.com` (`adminSdkConfig.js` constructDefaultAdminSdkConfig), so the
   // callables and the sweep (`getDatabase()`) would use namespace `<project>`, while triggers follow

@@ -134,7 +134,7 @@ export async function startE2eStack(): Promise<E2eStack> {
 
   const { hostAndPort: databaseHost } = emulatorAddress();
   // The Functions emulator passes its environment to the functions: firebase-admin inside them finds
-  // our database emulator through this variable (shared/reference/firebase-local-stack.md).
+  // our database emulator through this variable (docs/local-stack.md).
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     FIREBASE_DATABASE_EMULATOR_HOST: databaseHost,
