@@ -81,10 +81,14 @@ export function withDeviceGate<T, R>(
   return Object.assign(gated, { gate });
 }
 
-/** `onCall` with the gate in front: `export const placeOrder = onDeviceCall({}, (request, device) => …)`. */
+/**
+ * `onCall` with the gate in front: `export const placeOrder = onDeviceCall({}, (request, device) => …)`.
+ * The returned function also carries its `gate` (`stats`, `close()`).
+ */
 export function onDeviceCall<T = unknown, R = unknown>(
   options: DeviceCallOptions & { readonly callable?: CallableOptions<T> },
   handler: DeviceCallHandler<T, R>,
-): CallableFunction<T, Promise<R>> {
-  return onCall<T, Promise<R>>(options.callable ?? {}, withDeviceGate(options, handler));
+): CallableFunction<T, Promise<R>> & { readonly gate: DeviceGate } {
+  const gated = withDeviceGate(options, handler);
+  return Object.assign(onCall<T, Promise<R>>(options.callable ?? {}, gated), { gate: gated.gate });
 }
