@@ -260,6 +260,17 @@ describe('§10.3 migration steps', () => {
   ])('%s', (_name, uid, map, observed, expected) => {
     expect(shardStep(uid, map, observed)).toEqual(expected);
   });
+
+  // The functions never fence: they act on the old instance until someone else's fence is there.
+  it.each<[string, PreviousPresence | undefined, ShardStep]>([
+    ['before reading', undefined, { kind: 'read', instance: P2 }],
+    ['nothing there, no fence', { hasDevices: false }, { kind: 'serve', instance: P2 }],
+    ['devices there', { hasDevices: true }, { kind: 'serve', instance: P2 }],
+    ['fenced in this epoch', { hasDevices: false, movedOut: 1 }, { kind: 'serve', instance: P3 }],
+    ['fenced by a newer map', { hasDevices: false, movedOut: 3 }, { kind: 'stale-map', movedOut: 3 }],
+  ])('server: %s', (_name, observed, expected) => {
+    expect(shardStep('user-5', migration, observed, 'server')).toEqual(expected);
+  });
 });
 
 function permutations<T>(items: readonly T[]): T[][] {

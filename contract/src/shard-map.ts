@@ -19,6 +19,15 @@
 /** The MurmurHash3 seed of the shard score. Part of the protocol: changing it moves every user. */
 export const SHARD_HASH_SEED = 0;
 
+/** §10.2: per instance, the epoch of the current shard map (admin-written; absent = 0). */
+export const SHARD_EPOCH_PATH = 'shardEpoch';
+/** §10.3: `/presence/{uid}/mapEpoch`, the map epoch of the latest claim on this instance. */
+export const MAP_EPOCH_FIELD = 'mapEpoch';
+/** §10.3: `/presence/{uid}/movedOut`, the fence: claims of this epoch or older are refused here. */
+export const MOVED_OUT_FIELD = 'movedOut';
+/** §10.4: the eviction notice reason of an entry the finishing job moved to the user's new instance. */
+export const MOVED_NOTICE_REASON = 'moved';
+
 /**
  * An instance name is the first label of the database's host name (`<instance>.firebaseio.com`), so
  * it is a DNS label of the characters Firebase accepts: lowercase letters, digits and hyphens,
@@ -244,8 +253,9 @@ export interface PreviousPresence {
 }
 
 /**
- * The next step of §10.3 for one device, as data. Call it without `observed`; when it answers
- * `read`, read `/presence/{uid}` on that instance and call it again with what you found.
+ * The next step of §10.3, as data. Call it without `observed`; when it answers `read`, read
+ * `/presence/{uid}` on that instance (a server: inside its transaction there) and call it again with
+ * what you found.
  * - `serve`: claim, resume, renew and release on `instance` for the whole session.
  * - `read`: the user may still be served by `instance` (their previous one): read it first.
  * - `fence`: write `{ movedOut: epoch }` at `/presence/{uid}` on `instance`; when the rules accept it,
@@ -258,7 +268,19 @@ export type ShardStep =
   | { readonly kind: 'fence'; readonly instance: string; readonly epoch: number; readonly then: string }
   | { readonly kind: 'stale-map'; readonly movedOut: number };
 
-export function shardStep(uid: string, map: ShardMap, observed?: PreviousPresence): ShardStep {
+/**
+ * `client` (default): the rule of §10.3 step 2. `server`: the functions' rule, which never fences: it
+ * keeps operating on the previous instance until a client's fence (or the finishing job's) is there,
+ * so that functions deployed with the new map act like clients that have not fetched it yet.
+ */
+export type ShardRole = 'client' | 'server';
+
+export function shardStep(
+  uid: string,
+  map: ShardMap,
+  observed?: PreviousPresence,
+  role: ShardRole = 'client',
+): ShardStep {
   const { home, previous, epoch } = shardPlacement(uid, map);
   if (previous === undefined) return { kind: 'serve', instance: home };
   if (observed === undefined) return { kind: 'read', instance: previous };
@@ -267,7 +289,7 @@ export function shardStep(uid: string, map: ShardMap, observed?: PreviousPresenc
   // The fence of this epoch: the previous instance refuses claims of this epoch and holds no entry.
   if (movedOut === epoch) return { kind: 'serve', instance: home };
   // The old instance keeps serving the user until their last device there has gone.
-  if (observed.hasDevices) return { kind: 'serve', instance: previous };
+  if (observed.hasDevices || role === 'server') return { kind: 'serve', instance: previous };
   return { kind: 'fence', instance: previous, epoch, then: home };
 }
 
