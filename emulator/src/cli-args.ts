@@ -2,7 +2,7 @@
  * `rtdb-emulator` command-line parsing, kept apart from `cli.ts` so it is testable without a process.
  * Flags mirror firebase-tools' emulator flags where they overlap (`--import`, `--export-on-exit`).
  */
-import { type FunctionsEmulatorAddress, FunctionsHostError, parseFunctionsHost } from '../triggers';
+import { type FunctionsEmulatorAddress, FunctionsHostError, parseFunctionsHost } from './triggers';
 
 export interface CliOptions {
   readonly host: string;

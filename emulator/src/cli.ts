@@ -5,10 +5,10 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { startEmulator } from './index';
+import { isEmulatorStartError, startEmulator } from './index';
 import type { EmulatorHandle } from './index';
-import { CliUsageError, parseCliArgs, USAGE } from './server/cli-args';
-import type { CliOptions } from './server/cli-args';
+import { CliUsageError, parseCliArgs, USAGE } from './cli-args';
+import type { CliOptions } from './cli-args';
 import { parseFunctionsHost } from './triggers';
 
 /** startEmulator option → the flag that sets it, to name it in errors. */
@@ -86,8 +86,7 @@ async function main(): Promise<void> {
       ...(functions !== undefined ? { functions } : {}),
     });
   } catch (error) {
-    const option = (error as { option?: string }).option;
-    const flag = option ? OPTION_FLAGS[option] : undefined;
+    const flag = isEmulatorStartError(error) ? OPTION_FLAGS[error.option] : undefined;
     fail(flag ? `${flag}: ${(error as Error).message}` : (error as Error).message);
   }
 

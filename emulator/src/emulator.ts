@@ -5,19 +5,18 @@
 import { promises as fs } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { systemClock } from '../clock';
-import type { Clock } from '../clock';
-import { exportNode, importNode, NamespaceRegistry } from '../database';
-import { DEFAULT_NAMESPACE } from '../protocol/constants';
-import { isJsonObject } from '../protocol/messages';
-import { Profiler } from '../profiler/profiler';
-import { attachTriggerDelivery, type FunctionsEmulatorAddress } from '../triggers';
-import { createEmulatorHttpServer } from './http-server';
+import { systemClock } from './clock';
+import type { Clock } from './clock';
+import { exportNode, importNode, isValidNamespace, NamespaceRegistry, PushIdGenerator } from './database';
+import { DEFAULT_NAMESPACE } from './protocol/constants';
+import { isJsonObject } from './protocol/messages';
+import { Profiler } from './profiler/profiler';
+import { RulesRegistry } from './rules';
+import type { DatabaseProvider } from './rules';
+import { attachTriggerDelivery, FunctionTriggerRegistry, type FunctionsEmulatorAddress } from './triggers';
 import { createServerLog } from './log';
-import { isValidNamespace } from './namespace';
-import { PushIdGenerator } from './push-id';
-import { RealtimeServer } from './realtime';
-import { EmulatorSettings } from './settings';
+import { createEmulatorHttpServer } from './server/http-server';
+import { RealtimeServer } from './server/realtime';
 
 export interface EmulatorOptions {
   /** default 127.0.0.1 */
@@ -59,6 +58,7 @@ export interface EmulatorHandle {
 /** The key of a multi-namespace import/export file; no database key can start with ".". */
 export const NAMESPACES_KEY = '.namespaces';
 
+/** Why `startEmulator` could not start: an option at fault (unreadable or invalid file, port in use). */
 export class EmulatorStartError extends Error {
   readonly code = 'emulator_start_failed';
   constructor(
@@ -69,6 +69,10 @@ export class EmulatorStartError extends Error {
     super(message);
     this.name = 'EmulatorStartError';
   }
+}
+
+export function isEmulatorStartError(error: unknown): error is EmulatorStartError {
+  return error instanceof EmulatorStartError;
 }
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<EmulatorHandle> {
@@ -84,13 +88,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   // The database only logs problems (a sink or change listener that threw); denials are explained by
   // the settings' gate when --explain-denials is on.
   const registry = new NamespaceRegistry({ clock, log: (line) => log.warn(line) });
-  const settings = new EmulatorSettings(registry, log, explainDenials);
+  const rules = new RulesRegistry(registry, log, explainDenials);
+  const functionTriggers = new FunctionTriggerRegistry(log);
 
   const rulesSource =
     options.rules ?? (options.rulesFile ? await readOption('rulesFile', options.rulesFile) : undefined);
   if (rulesSource !== undefined) {
     try {
-      settings.setDefaultRules(rulesSource);
+      rules.setDefaultRules(rulesSource);
     } catch (error) {
       throw new EmulatorStartError(
         `Invalid rules${options.rulesFile ? ` in ${options.rulesFile}` : ''}: ${(error as Error).message}`,
@@ -100,11 +105,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   }
   const projectNamespace = options.project ? `${options.project}-default-rtdb` : DEFAULT_NAMESPACE;
   if (options.importFile)
-    importData(settings, options.importFile, await readOption('importFile', options.importFile), projectNamespace);
+    importData(rules, options.importFile, await readOption('importFile', options.importFile), projectNamespace);
 
   const profiler = new Profiler(clock);
   const realtime = new RealtimeServer({
-    databases: settings,
+    databases: rules,
     clock,
     log,
     profiler,
@@ -112,10 +117,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   });
   const server = createEmulatorHttpServer({
     registry,
-    settings,
+    rules,
+    functionTriggers,
     realtime,
     log,
-    databases: settings,
+    databases: rules,
     pushIds: new PushIdGenerator(clock),
     profiler,
   });
@@ -135,7 +141,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     ? attachTriggerDelivery(registry, {
         functions: options.functions,
         databaseHost: `${host.includes(':') ? `[${host}]` : host}:${port}`,
-        registrations: () => settings.functionTriggers(),
+        registrations: () => functionTriggers.list(),
         ...(options.project ? { project: options.project } : {}),
         clock,
         log,
@@ -173,7 +179,7 @@ async function readOption(name: 'rulesFile' | 'importFile', file: string): Promi
   }
 }
 
-function importData(settings: EmulatorSettings, file: string, text: string, projectNamespace: string): void {
+function importData(databases: DatabaseProvider, file: string, text: string, projectNamespace: string): void {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -186,7 +192,7 @@ function importData(settings: EmulatorSettings, file: string, text: string, proj
     if (!isValidNamespace(namespace))
       throw new EmulatorStartError(`Cannot import ${file}: invalid namespace "${namespace}"`, 'importFile');
     try {
-      importNode(settings.database(namespace), tree);
+      importNode(databases.database(namespace), tree);
     } catch (error) {
       throw new EmulatorStartError(
         `Cannot import ${file} into ${namespace}: ${(error as Error).message}`,

@@ -9,7 +9,6 @@ export type DatabaseErrorCode =
   | 'invalid_data'
   | 'invalid_path'
   | 'invalid_query'
-  | 'too_big'
   /** an oversized write: the SDK surfaces `WRITE_TOO_BIG: <message>` (firebase-import #46) */
   | 'write_too_big'
   | 'invalid_token'

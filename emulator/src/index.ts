@@ -1,8 +1,9 @@
 /**
  * A pure-Node Realtime Database emulator that the unmodified `firebase`, `firebase-admin` and
- * `@firebase/rules-unit-testing` packages connect to. The only public entry point is `startEmulator`.
+ * `@firebase/rules-unit-testing` packages connect to. The entry point is `startEmulator`; it rejects
+ * with an EmulatorStartError when an option is at fault.
  */
-export { startEmulator } from './server/emulator';
-export type { EmulatorHandle, EmulatorOptions } from './server/emulator';
+export { EmulatorStartError, isEmulatorStartError, startEmulator } from './emulator';
+export type { EmulatorHandle, EmulatorOptions } from './emulator';
 /** The events of `GET /.settings/profile.json` (the database profiler), for clients that read the stream. */
 export type { ProfileEvent, ProfileIndex, ProfileOperation, ProfileQuery } from './profiler/events';

@@ -33,8 +33,6 @@ export function createServerLog(
   };
 }
 
-export const SILENT_LOG: ServerLog = createServerLog(undefined, { quiet: true, debug: false });
-
 export function errorText(error: unknown): string {
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }

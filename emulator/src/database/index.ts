@@ -13,3 +13,4 @@ export * from './database';
 export * from './on-disconnect';
 export * from './namespaces';
 export * from './export';
+export * from './push-id';

@@ -25,16 +25,9 @@ export const MAX_STRING_BYTES = 10 * 1024 * 1024; /* 10 MiB */
 export const MAX_WRITE_BYTES_REST = 256 * 1024 * 1024; /* 256 MiB */
 export const MAX_WRITE_BYTES_SOCKET = 16 * 1024 * 1024; /* 16 MiB */
 
-/** "Size of a single response served by the database: 256 MB". */
-export const MAX_READ_BYTES = 256 * 1024 * 1024; /* 256 MiB */
-
 /** Production text for an oversized write (REST `error`, SDK `WRITE_TOO_BIG: …`; mapswipe #142, firebase-import #46). */
 export const WRITE_TOO_BIG_MESSAGE =
   'Data to write exceeds the maximum size that can be modified with a single request.';
-/** Production text for an oversized read (`too_big`; firebase-js-sdk #4661). */
-export const READ_TOO_BIG_MESSAGE =
-  'The data requested exceeds the maximum size that can be accessed with a single request.';
-
 export type WriteTransport = 'rest' | 'socket';
 
 /**

@@ -1,26 +1,16 @@
 import type { Clock } from '../clock';
-import { type Caller, OWNER, type RulesGate } from './access';
+import { OWNER, type RulesGate } from './access';
 import { type DatabaseChange, NamespaceDatabase } from './database';
 import { exportNode, importNode } from './export';
-import type { ListenSink } from './listens';
 import { NamespaceRegistry } from './namespaces';
-import { errorCodeOf } from '../../../test/helpers/database-errors';
-
-const codeOf = errorCodeOf;
 
 const clock: Clock = { now: () => 1_700_000_000_000 };
-const bob: Caller = { kind: 'user', auth: { uid: 'bob' } };
 
 /** Only /public is readable or writable by users. */
 const publicOnly: RulesGate = {
   canRead: (r) => ({ allowed: r.path[0] === 'public' }),
   canWrite: (w) => ({ allowed: w.paths.every((p) => p[0] === 'public') }),
 };
-
-function recordingSink(): ListenSink & { events: string[] } {
-  const events: string[] = [];
-  return { events, data: (path) => events.push(`data /${path.join('/')}`), revoked: () => events.push('revoked') };
-}
 
 describe('NamespaceRegistry and export/import', () => {
   it('keeps namespaces isolated and creates them on first use', () => {
@@ -30,16 +20,6 @@ describe('NamespaceRegistry and export/import', () => {
     expect(registry.get('one').get(OWNER, [])).toEqual({ a: 1 });
     expect(registry.names().sort()).toEqual(['one', 'two']);
     expect(registry.has('three')).toBe(false);
-  });
-
-  it('setDefaultRules applies to existing and new namespaces, revoking listens', () => {
-    const registry = new NamespaceRegistry({ clock });
-    const sink = recordingSink();
-    registry.get('old').listen(bob, ['private'], undefined, sink);
-    registry.setDefaultRules(publicOnly, '{"rules":{}}');
-    expect(sink.events).toEqual(['data /private', 'revoked']);
-    expect(codeOf(() => registry.get('new').set(bob, ['private'], 1))).toBe('permission_denied');
-    expect(registry.get('new').rulesSource).toBe('{"rules":{}}');
   });
 
   it('round-trips export format with priorities; import does not fire triggers', () => {

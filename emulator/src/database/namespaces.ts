@@ -4,40 +4,43 @@
  * is accessed").
  */
 import type { Clock } from '../clock';
-import { OPEN_RULES, type RulesGate } from './access';
 import { NamespaceDatabase } from './database';
+
+/**
+ * Database instance names are letters, digits and dashes (`<project>-default-rtdb`); we also accept
+ * `_` and upper case, which the official emulator does not reject either. Deliberately bounded.
+ */
+const NAMESPACE_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
+
+export function isValidNamespace(name: string): boolean {
+  return NAMESPACE_RE.test(name);
+}
 
 export interface NamespaceRegistryOptions {
   readonly clock: Clock;
-  /** default rules for every namespace; absent = open, as firebase-tools' emulator defaults */
-  readonly rules?: RulesGate;
-  readonly rulesSource?: string;
   readonly log?: (line: string) => void;
 }
 
 export class NamespaceRegistry {
   private readonly databases = new Map<string, NamespaceDatabase>();
-  private defaultRules: RulesGate;
-  private defaultRulesSource: string | undefined;
   private readonly clock: Clock;
   private readonly log: ((line: string) => void) | undefined;
   private readonly createListeners = new Set<(database: NamespaceDatabase) => void>();
 
   constructor(options: NamespaceRegistryOptions) {
     this.clock = options.clock;
-    this.defaultRules = options.rules ?? OPEN_RULES;
-    this.defaultRulesSource = options.rulesSource;
     this.log = options.log;
   }
 
-  /** The namespace's database, created with the default rules on first use. */
+  /**
+   * The namespace's database, created on first use with open rules; `../rules/registry.ts` installs
+   * the rules each namespace runs.
+   */
   get(name: string): NamespaceDatabase {
     let database = this.databases.get(name);
     if (database === undefined) {
       database = new NamespaceDatabase(name, {
         clock: this.clock,
-        rules: this.defaultRules,
-        ...(this.defaultRulesSource === undefined ? {} : { rulesSource: this.defaultRulesSource }),
         ...(this.log === undefined ? {} : { log: this.log }),
       });
       this.databases.set(name, database);
@@ -63,12 +66,5 @@ export class NamespaceRegistry {
 
   names(): string[] {
     return [...this.databases.keys()];
-  }
-
-  /** New default rules (CLI --rules, or a reload); they replace the rules of existing namespaces too. */
-  setDefaultRules(rules: RulesGate, source?: string): void {
-    this.defaultRules = rules;
-    this.defaultRulesSource = source;
-    for (const database of this.databases.values()) database.setRules(rules, source);
   }
 }

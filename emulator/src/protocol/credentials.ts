@@ -9,8 +9,8 @@
 import { OWNER } from '../database/access';
 import type { AuthVariable, Caller } from '../database/access';
 import { DatabaseError } from '../errors';
-import { OWNER_CREDENTIAL } from '../protocol/constants';
-import { isJsonObject } from '../protocol/messages';
+import { OWNER_CREDENTIAL } from './constants';
+import { isJsonObject } from './messages';
 
 export const UNAUTHENTICATED: Caller = Object.freeze({ kind: 'user', auth: null });
 

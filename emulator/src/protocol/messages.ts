@@ -143,11 +143,6 @@ export function listenRevokedPush(path: string, query?: QueryParams): Envelope {
   return dataMessage({ /*action*/ a: ServerAction.listenRevoked, /*body*/ b: body });
 }
 
-/** §4.3 `sd` push: printed by the client as `FIREBASE: <msg>`. */
-export function securityDebugPush(message: string): Envelope {
-  return dataMessage({ /*action*/ a: ServerAction.securityDebug, /*body*/ b: { /*message*/ msg: message } });
-}
-
 /**
  * The key the client uses for one query (`ObjectToUniqueKey`: keys sorted, JSON values), so a listen
  * and its unlisten match however the object's keys were ordered on the wire.

@@ -3,7 +3,7 @@
  * coverage (per expression: evaluations and true/false/error counts).
  */
 import { nodeFromJSON } from '../database/node';
-import { type Rules, judgeRead as read, judgeWrite as write } from './harness';
+import { type Rules, judgeRead as read, judgeWrite as write } from './harness.test-support';
 import { compileRules } from './index';
 
 const alice = { uid: 'alice' };

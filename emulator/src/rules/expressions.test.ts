@@ -5,7 +5,7 @@
  * "Use conditions in Realtime Database Security Rules", and the outcomes targaryen recorded from a
  * live server (goldibex/targaryen test/spec/lib/parser/fixtures.json) — rows marked [live].
  */
-import { type ExpressionEnv, evaluateExpression } from './harness';
+import { type ExpressionEnv, evaluateExpression } from './harness.test-support';
 
 type Row = [string, ExpressionEnv, boolean | 'error'];
 

@@ -7,3 +7,6 @@ export type { CompileOptions } from './ruleset';
 export { RulesError, isRulesError } from './errors';
 export { renderCoverageHtml } from './coverage';
 export type { CoverageReport, ExpressionCoverage } from './coverage-types';
+export { RulesRegistry, OPEN_RULES_SOURCE } from './registry';
+export type { DatabaseProvider } from './registry';
+export { rulesJsonValue } from './json';

@@ -34,6 +34,38 @@ export function parseRulesJson(text: string): JsonNode {
   return new JsonParser(text).parseDocument();
 }
 
+/**
+ * The rules file as plain JSON: comments gone, multi-line strings joined (what firebase-admin's
+ * `getRulesJSON` asks for with `format=strict`). Throws RulesError for text that is not rules JSON.
+ */
+export function rulesJsonValue(text: string): unknown {
+  return jsonNodeValue(parseRulesJson(text));
+}
+
+function jsonNodeValue(node: JsonNode): unknown {
+  switch (node.type) {
+    case 'object': {
+      const value: Record<string, unknown> = {};
+      for (const entry of node.entries) {
+        // defineProperty: a key such as "__proto__" is data here, never the object's prototype.
+        Object.defineProperty(value, entry.key, {
+          value: jsonNodeValue(entry.value),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+      return value;
+    }
+    case 'array':
+      return node.items.map(jsonNodeValue);
+    case 'null':
+      return null;
+    default:
+      return node.value;
+  }
+}
+
 class JsonParser {
   private offset = 0;
 

@@ -4,7 +4,7 @@
  * Invalid expressions marked [live] were rejected by a live server (targaryen's recorded fixtures).
  */
 import { RulesError, compileRules, isRulesError } from './index';
-import { expressionError } from './harness';
+import { expressionError } from './harness.test-support';
 
 function loadError(source: string): string {
   try {

@@ -3,7 +3,7 @@
  * "Regular expressions" is accepted and means what it means in the reference; everything else is
  * refused when the rules load, naming the rule path and the position in the pattern.
  */
-import { evaluateExpression } from './harness';
+import { evaluateExpression } from './harness.test-support';
 import { compileRules, isRulesError } from './index';
 import { checkRulesRegExp, RegExpSyntaxError } from './regexp';
 

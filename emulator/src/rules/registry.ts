@@ -1,6 +1,6 @@
 /**
- * Per-namespace settings the tooling manages over REST (§12): security rules (`/.settings/rules.json`),
- * function triggers (`/.settings/functionTriggers.json`) and rules coverage (`/.inspect/coverage`).
+ * Which rules each namespace runs (`--rules` for all, `PUT /.settings/rules.json?ns=` for one), and the
+ * namespaces' databases with those rules installed: the router asks here for a namespace's database.
  *
  * Every namespace gets its own compiled Ruleset, even under the default rules, so coverage and
  * explain-denials lines are per namespace, as the official emulator reports them.
@@ -9,28 +9,17 @@ import type { ReadRequest, RulesDecision, RulesGate, WriteRequest } from '../dat
 import { OPEN_RULES } from '../database/access';
 import { pathToString } from '../database';
 import type { NamespaceDatabase, NamespaceRegistry } from '../database';
-import { compileRules } from '../rules';
-import type { CoverageReport, Ruleset } from '../rules';
-import type { ServerLog } from './log';
+import type { ServerLog } from '../log';
+import type { CoverageReport } from './coverage-types';
+import { compileRules, type Ruleset } from './ruleset';
 
-/** How the router obtains a namespace's database (created, with its rules, on first use). */
+/** How a router obtains a namespace's database (created, with its rules, on first use). */
 export interface DatabaseProvider {
   database(namespace: string): NamespaceDatabase;
 }
 
 /** The text `GET /.settings/rules.json` returns while no rules were given: firebase-tools' default. */
 export const OPEN_RULES_SOURCE = '{\n  "rules": {\n    ".read": true,\n    ".write": true\n  }\n}\n';
-
-/** A trigger as firebase-tools' Functions emulator registers it (protocol ref §13.1). */
-export interface FunctionTrigger {
-  readonly name: string;
-  readonly path: string;
-  readonly event: string;
-  readonly topic?: string;
-  readonly namespacePattern?: string;
-  /** the `ns` of the registration request, when it had one (v1 triggers) */
-  readonly namespace?: string;
-}
 
 interface NamespaceRules {
   readonly source: string;
@@ -39,10 +28,9 @@ interface NamespaceRules {
   readonly own: boolean;
 }
 
-export class EmulatorSettings implements DatabaseProvider {
+export class RulesRegistry implements DatabaseProvider {
   private defaultSource: string | null = null;
   private readonly rules = new Map<string, NamespaceRules>();
-  private readonly triggers: FunctionTrigger[] = [];
 
   constructor(
     private readonly registry: NamespaceRegistry,
@@ -81,18 +69,6 @@ export class EmulatorSettings implements DatabaseProvider {
   coverage(namespace: string): CoverageReport {
     this.database(namespace);
     return this.rules.get(namespace)?.ruleset?.coverage() ?? { expressions: [] };
-  }
-
-  addFunctionTrigger(trigger: FunctionTrigger): void {
-    // firebase-tools only ever adds triggers (§13.1); a re-registration replaces the same name.
-    const index = this.triggers.findIndex((t) => t.name === trigger.name && t.namespace === trigger.namespace);
-    if (index >= 0) this.triggers.splice(index, 1, trigger);
-    else this.triggers.push(trigger);
-    this.log.info(`function trigger registered: ${trigger.name} on ${trigger.path}`);
-  }
-
-  functionTriggers(): readonly FunctionTrigger[] {
-    return this.triggers;
   }
 
   private install(database: NamespaceDatabase, source: string | null, own: boolean): void {

@@ -6,7 +6,7 @@
  */
 import type { AuthVariable, QueryParams } from '../database/access';
 import { nodeFromJSON } from '../database/node';
-import { type Rules, judgeRead as read } from './harness';
+import { type Rules, judgeRead as read } from './harness.test-support';
 import { compileRules } from './index';
 
 const alice = { uid: 'alice' };

@@ -4,7 +4,7 @@
  * against their final state. Cases follow "Understand Firebase Realtime Database Security Rules".
  */
 import type { AuthVariable } from '../database/access';
-import { type Rules, judgeWrite as write } from './harness';
+import { type Rules, judgeWrite as write } from './harness.test-support';
 
 const alice = { uid: 'alice' };
 

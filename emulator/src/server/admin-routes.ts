@@ -4,15 +4,15 @@
  * (export and the Emulator UI) and `/.inspect/coverage[.html]` (rules coverage).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isRulesError, renderCoverageHtml } from '../rules';
+import { isRulesError, renderCoverageHtml, rulesJsonValue } from '../rules';
+import type { RulesRegistry } from '../rules';
+import type { FunctionTriggerRegistration, FunctionTriggerRegistry } from '../triggers';
 import { OWNER_CREDENTIAL } from '../protocol/constants';
 import { isJsonObject } from '../protocol/messages';
-import { decodeJwtClaims, restCredential } from './auth-token';
+import { decodeJwtClaims, restCredential } from '../protocol/credentials';
 import { HttpError, readBody, sendError, sendJson, sendText } from './http';
-import type { EmulatorSettings, FunctionTrigger } from './settings';
 import type { NamespaceRegistry } from '../database';
-import { stripJsonComments } from './json-comments';
-import type { ServerLog } from './log';
+import type { ServerLog } from '../log';
 import type { Profiler } from '../profiler/profiler';
 import { handleProfileRequest } from './profile-route';
 
@@ -21,7 +21,8 @@ const MAX_RULES_BYTES = 16 * 1024 * 1024; /* 16 MiB */
 const MAX_TRIGGER_BYTES = 1024 * 1024; /* 1 MiB */
 
 export interface AdminContext {
-  readonly settings: EmulatorSettings;
+  readonly rules: RulesRegistry;
+  readonly functionTriggers: FunctionTriggerRegistry;
   readonly registry: NamespaceRegistry;
   readonly profiler: Profiler;
   readonly log: ServerLog;
@@ -62,13 +63,13 @@ export async function handleAdminRequest(
     case '/.inspect/coverage':
     case '/.inspect/coverage.json':
       requireMethod(method, 'GET');
-      sendJson(response, 200, context.settings.coverage(namespace), {
+      sendJson(response, 200, context.rules.coverage(namespace), {
         pretty: url.searchParams.get('print') === 'pretty',
       });
       return true;
     case '/.inspect/coverage.html':
       requireMethod(method, 'GET');
-      sendText(response, 200, renderCoverageHtml(context.settings.coverage(namespace)), 'text/html; charset=utf-8');
+      sendText(response, 200, renderCoverageHtml(context.rules.coverage(namespace)), 'text/html; charset=utf-8');
       return true;
     default:
       return false;
@@ -85,16 +86,11 @@ async function rules(
 ): Promise<void> {
   requireAdmin(request, url);
   if (method === 'GET') {
-    const source = context.settings.rulesSource(namespace);
+    const source = context.rules.rulesSource(namespace);
     if (url.searchParams.get('format') === 'strict') {
-      // firebase-admin `getRulesJSON`: the rules as parsed JSON, comments removed.
-      let strict: unknown;
-      try {
-        strict = JSON.parse(stripJsonComments(source));
-      } catch {
-        throw new HttpError(400, 'The rules are not strict JSON once comments are removed.');
-      }
-      sendText(response, 200, JSON.stringify(strict));
+      // firebase-admin `getRulesJSON`: the rules as plain JSON, read by the rules' own JSON reader
+      // (stored rules always parse: they were compiled when they were put).
+      sendText(response, 200, JSON.stringify(rulesJsonValue(source)));
     } else {
       sendText(response, 200, source);
     }
@@ -103,7 +99,7 @@ async function rules(
   if (method !== 'PUT' && method !== 'POST') throw new HttpError(405, `Method ${method} not allowed.`);
   const source = await readBody(request, MAX_RULES_BYTES);
   try {
-    context.settings.putRules(namespace, source);
+    context.rules.putRules(namespace, source);
   } catch (error) {
     // firebase-tools reads `{"error": "..."}` (`e.context.body.error`); rules-unit-testing throws the text.
     if (isRulesError(error)) return sendError(response, 400, error.message);
@@ -120,7 +116,7 @@ async function functionTriggers(
   url: URL,
 ): Promise<void> {
   if (method === 'GET') {
-    sendJson(response, 200, context.settings.functionTriggers());
+    sendJson(response, 200, context.functionTriggers.list());
     return;
   }
   if (method !== 'POST' && method !== 'PUT') throw new HttpError(405, `Method ${method} not allowed.`);
@@ -140,7 +136,7 @@ async function functionTriggers(
     return sendError(response, 400, 'A function trigger needs string "name", "path" and "event".');
   }
   const ns = url.searchParams.get('ns');
-  const registered: FunctionTrigger = {
+  const registered: FunctionTriggerRegistration = {
     name: trigger['name'],
     path: trigger['path'],
     event: trigger['event'],
@@ -148,7 +144,7 @@ async function functionTriggers(
     ...(typeof trigger['namespacePattern'] === 'string' ? { namespacePattern: trigger['namespacePattern'] } : {}),
     ...(ns ? { namespace: ns } : {}),
   };
-  context.settings.addFunctionTrigger(registered);
+  context.functionTriggers.add(registered);
   // The official emulator's answer (firebase-tools #1523).
   sendJson(response, 200, { status: 'ok' });
 }

@@ -9,18 +9,20 @@ import type { NamespaceRegistry } from '../database';
 import { LONG_POLL_PATH, WEBSOCKET_PATH } from '../protocol/constants';
 import { handleAdminRequest } from './admin-routes';
 import { CORS_HEADERS, decodePathname, HttpError, sendError } from './http';
-import { errorText } from './log';
-import type { ServerLog } from './log';
+import { errorText } from '../log';
+import type { ServerLog } from '../log';
 import { namespaceFromParams } from './namespace';
 import type { RealtimeServer } from './realtime';
 import { handleDataRequest } from './rest';
 import type { RestContext } from './rest';
-import type { EmulatorSettings } from './settings';
+import type { RulesRegistry } from '../rules';
+import type { FunctionTriggerRegistry } from '../triggers';
 import { errorStatus, httpStatusForCode } from './status';
 
 export interface HttpServerContext extends RestContext {
   readonly registry: NamespaceRegistry;
-  readonly settings: EmulatorSettings;
+  readonly rules: RulesRegistry;
+  readonly functionTriggers: FunctionTriggerRegistry;
   readonly realtime: RealtimeServer;
   readonly log: ServerLog;
 }

@@ -26,11 +26,11 @@ import {
 import { controlMessage, handshakeMessage, parseInboundMessage, PONG_MESSAGE } from '../protocol/messages';
 import type { Envelope, InboundMessage } from '../protocol/messages';
 import type { Profiler } from '../profiler/profiler';
-import type { ServerLog } from './log';
-import { errorText } from './log';
+import type { ServerLog } from '../log';
+import { errorText } from '../log';
 import { namespaceFromParams } from './namespace';
 import { RealtimeSession } from './session';
-import type { DatabaseProvider } from './settings';
+import type { DatabaseProvider } from '../rules';
 import type { WebSocketChannel } from './websocket';
 
 /** A session with no poll for this long is gone (the client re-polls at least every 25 s). */

@@ -6,7 +6,7 @@ import { createServer, get } from 'node:http';
 import type { ClientRequest, IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Profiler } from '../profiler/profiler';
-import { createServerLog } from './log';
+import { createServerLog } from '../log';
 import { handleProfileRequest, MAX_PROFILE_BUFFER_BYTES } from './profile-route';
 
 let server: Server;

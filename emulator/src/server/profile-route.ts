@@ -10,8 +10,8 @@ import { UrlParam } from '../protocol/constants';
 import type { ProfileEvent } from '../profiler/events';
 import type { Profiler } from '../profiler/profiler';
 import { CORS_HEADERS, HttpError } from './http';
-import type { ServerLog } from './log';
-import { isValidNamespace } from './namespace';
+import type { ServerLog } from '../log';
+import { isValidNamespace } from '../database';
 
 /**
  * A profile stream whose client has not read this much is not keeping up: it is closed rather than

@@ -14,9 +14,9 @@ import { controlMessage, handshakeMessage, PONG_MESSAGE } from '../protocol/mess
 import type { InboundMessage } from '../protocol/messages';
 import type { Profiler } from '../profiler/profiler';
 import { LongPollServer } from './long-poll';
-import type { ServerLog } from './log';
+import type { ServerLog } from '../log';
 import { RealtimeSession } from './session';
-import type { DatabaseProvider } from './settings';
+import type { DatabaseProvider } from '../rules';
 import { CloseCode, WebSocketChannel } from './websocket';
 import { namespaceFromParams } from './namespace';
 

@@ -13,11 +13,11 @@ import { OWNER_CREDENTIAL } from '../protocol/constants';
 import { jsonBytes, profileQuery } from '../profiler/events';
 import type { ProfileEventInit, ProfileOperation } from '../profiler/events';
 import type { OperationOutcome, Profiler } from '../profiler/profiler';
-import { restCaller, restCredential } from './auth-token';
+import { restCaller, restCredential } from '../protocol/credentials';
 import { HttpError, MAX_REST_BODY_BYTES, readBody, sendJson, sendNoContent, sendText } from './http';
 import { plainValue, restQueryParams, shallowValue } from './rest-query';
-import type { PushIdGenerator } from './push-id';
-import type { DatabaseProvider } from './settings';
+import type { PushIdGenerator } from '../database';
+import type { DatabaseProvider } from '../rules';
 import { errorStatus } from './status';
 
 /** Production's ETag for a location with no data (usable as `if-match` for "create if absent"). */

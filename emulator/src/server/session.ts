@@ -25,9 +25,9 @@ import { OWNER_CREDENTIAL } from '../protocol/constants';
 import { jsonBytes, profileQuery } from '../profiler/events';
 import type { ProfileEventInit, ProfileOperation } from '../profiler/events';
 import type { OperationOutcome, Profiler } from '../profiler/profiler';
-import { UNAUTHENTICATED, callerFromCredential, credentialExpiry } from './auth-token';
-import { errorText } from './log';
-import type { ServerLog } from './log';
+import { UNAUTHENTICATED, callerFromCredential, credentialExpiry } from '../protocol/credentials';
+import { errorText } from '../log';
+import type { ServerLog } from '../log';
 import { errorStatus } from './status';
 
 /** Requests that carry data to write: production caps them at 16 MB from the SDKs (limits page). */

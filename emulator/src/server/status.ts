@@ -17,7 +17,6 @@ const KNOWN_STATUSES = new Set([
   'invalid_data',
   'invalid_path',
   'invalid_query',
-  'too_big',
   'invalid_token',
   'bad_request',
   'invalid_rules',
@@ -45,7 +44,6 @@ export function httpStatusForCode(code: string): number {
       return 401;
     case 'datastale':
       return 412;
-    case 'too_big':
     case 'write_too_big':
       return 413;
     case 'internal_error':

@@ -10,8 +10,8 @@ import { FrameReassembler, splitMessage } from '../protocol/framing';
 import { isProtocolError } from '../protocol/errors';
 import { parseInboundMessage } from '../protocol/messages';
 import type { Envelope, InboundMessage } from '../protocol/messages';
-import { errorText } from './log';
-import type { ServerLog } from './log';
+import { errorText } from '../log';
+import type { ServerLog } from '../log';
 
 /** Close codes (RFC 6455 §7.4.1). */
 export const CloseCode = {

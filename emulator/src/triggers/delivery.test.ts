@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { NamespaceRegistry, OWNER } from '../database';
 import type { DatabaseCloudEvent } from './cloud-event';
-import { CliUsageError, parseCliArgs } from '../server/cli-args';
+import { CliUsageError, parseCliArgs } from '../cli-args';
 import { attachTriggerDelivery, FunctionsHostError, parseFunctionsHost, type TriggerDelivery } from './index';
 
 interface Received {

@@ -18,11 +18,12 @@
 import { type DatabaseEventType, isDatabaseEventType } from './cloud-event';
 import { PathPattern, PathPatternError } from './path-pattern';
 
-/** A trigger as the Functions emulator registers it (protocol ref §13.1; `EmulatorSettings.functionTriggers()`). */
+/** A trigger as the Functions emulator registers it (docs/wire-protocol.md §13.1; `./registrations.ts`). */
 export interface FunctionTriggerRegistration {
   readonly name: string;
   readonly path: string;
   readonly event: string;
+  readonly topic?: string;
   readonly namespacePattern?: string;
   /** the `ns` of the registration request (v1 triggers) */
   readonly namespace?: string;

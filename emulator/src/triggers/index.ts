@@ -8,6 +8,7 @@ import { TriggerDelivery, type TriggerDeliveryOptions } from './delivery';
 import type { FunctionsEmulatorAddress } from './directory';
 
 export { TriggerDelivery, MAX_PENDING_EVENTS_PER_TRIGGER } from './delivery';
+export { FunctionTriggerRegistry } from './registrations';
 export type { TriggerDeliveryOptions } from './delivery';
 export type { FunctionsEmulatorAddress, FunctionTriggerRegistration, TriggerLog } from './directory';
 export { DATABASE_EVENT_TYPES, databaseCloudEvent, deltaBetween } from './cloud-event';

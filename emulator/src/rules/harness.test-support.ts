@@ -1,6 +1,7 @@
 /**
- * Evaluates one rule expression outside a ruleset, for table-driven tests and the benchmark's
- * sanity check: parse, typecheck and run it against JSON data, as a `.read`, `.write` or `.validate`.
+ * Test support for the table-driven rules tests (`*.test-support.ts` is not built into the package):
+ * evaluate one rule expression outside a ruleset (parse, typecheck and run it against JSON data, as
+ * a `.read`, `.write` or `.validate`), and judge reads and writes under a rules object.
  */
 import { type DbNode, nodeFromJSON, nodeGetAt, nodeSetAt } from '../database/node';
 import { ExpressionError, lineColumn } from './ast';
