@@ -1,9 +1,12 @@
 /**
  * The writes and listeners of docs/protocol.md §4, exactly as documented, against the `firebase`
  * modular SDK. This is the only file of the session that imports `firebase/database`.
+ *
+ * Claims, releases and sweeps are multi-location updates at the database root, because their audit
+ * event (§6) lives outside `/presence/{uid}`; renewals and pings stay at `/presence/{uid}`.
  */
 import { increment, onDisconnect, onValue, push, ref, serverTimestamp, update, type Database } from 'firebase/database';
-import { devicePath, limitPath, presenceEventsPath, presencePath, type Platform } from './contract';
+import { limitPath, presenceEventsPath, presencePath, type Platform } from './contract';
 import { DeviceLimitError, isPermissionDenied } from './errors';
 import { presenceFromValue, type PresenceView } from './presence';
 
@@ -15,35 +18,87 @@ export type WriteOutcome =
 const SUCCEEDED: WriteOutcome = { kind: 'succeeded' };
 const REFUSED: WriteOutcome = { kind: 'refused' };
 
-/** §4.2: the claim, one multi-location update at `/presence/{uid}`. */
+/** The `reason` of a `released` audit event (§6). */
+export type ReleaseEventReason = 'signed-out' | 'idle' | 'disconnected' | 'error';
+
+/** One audit event (§6) at its root path, or nothing when the app turned the events off (`eventId` null). */
+function auditEvent(uid: string, eventId: string | null, event: Record<string, unknown>): Record<string, unknown> {
+  if (eventId === null) return {};
+  return { [`${presenceEventsPath(uid)}/${eventId}`]: { ...event, at: serverTimestamp() } };
+}
+
+/** §4.2: the claim, at the root. */
 export function claimUpdate(
+  uid: string,
   deviceId: string,
-  generation: number,
-  platform: Platform,
-  label: string,
+  device: { readonly generation: number; readonly platform: Platform; readonly label: string },
+  eventId: string | null,
 ): Record<string, unknown> {
+  const p = presencePath(uid);
   return {
-    count: increment(1),
-    op: deviceId,
-    [`devices/${deviceId}`]: {
+    [`${p}/count`]: increment(1),
+    [`${p}/op`]: deviceId,
+    [`${p}/devices/${deviceId}`]: {
       claimedAt: serverTimestamp(),
       lastSeen: serverTimestamp(),
-      generation,
-      platform,
-      label,
+      generation: device.generation,
+      platform: device.platform,
+      label: device.label,
     },
+    [`${p}/lastActive`]: serverTimestamp(),
+    // A notice about this install that it has already acted on (§4.8: the next claim deletes it).
+    [`${p}/evicted/${deviceId}`]: null,
+    ...auditEvent(uid, eventId, { type: 'claimed', deviceId }),
   };
 }
 
 /** §4.6: the release, the exact mirror of the claim; also what the onDisconnect runs. */
-export function releaseUpdate(deviceId: string): Record<string, unknown> {
-  return { count: increment(-1), op: deviceId, [`devices/${deviceId}`]: null };
+export function releaseUpdate(
+  uid: string,
+  deviceId: string,
+  reason: ReleaseEventReason,
+  eventId: string | null,
+): Record<string, unknown> {
+  const p = presencePath(uid);
+  return {
+    [`${p}/count`]: increment(-1),
+    [`${p}/op`]: deviceId,
+    [`${p}/devices/${deviceId}`]: null,
+    ...auditEvent(uid, eventId, { type: 'released', deviceId, reason }),
+  };
+}
+
+/** §4.10: removes another entry of the user with a `swept` notice. */
+export function sweepUpdate(
+  uid: string,
+  deviceId: string,
+  generation: number,
+  eventId: string | null,
+): Record<string, unknown> {
+  const p = presencePath(uid);
+  return {
+    [`${p}/count`]: increment(-1),
+    [`${p}/op`]: deviceId,
+    [`${p}/devices/${deviceId}`]: null,
+    [`${p}/evicted/${deviceId}`]: { reason: 'swept', at: serverTimestamp(), generation },
+    ...auditEvent(uid, eventId, { type: 'swept', deviceId }),
+  };
+}
+
+/** §4.4 (and §4.3 with the label, §4.5): relative to `/presence/{uid}`. */
+export function renewalUpdate(deviceId: string, label?: string): Record<string, unknown> {
+  return {
+    [`devices/${deviceId}/lastSeen`]: serverTimestamp(),
+    ...(label === undefined ? {} : { [`devices/${deviceId}/label`]: label }),
+    lastActive: serverTimestamp(),
+  };
 }
 
 export interface PresenceListeners {
   readonly onPresence: (presence: PresenceView) => void;
   readonly onLimit: (limit: number | null) => void;
   readonly onConnected: (connected: boolean) => void;
+  readonly onServerTimeOffset: (offsetMs: number) => void;
   readonly onPresenceDenied: (error: DeviceLimitError) => void;
 }
 
@@ -53,20 +108,27 @@ export class PresenceGateway {
     private readonly db: Database,
     private readonly uid: string,
     private readonly deviceId: string,
+    private readonly options: { readonly auditEvents: boolean },
   ) {}
 
   private get presenceRef() {
     return ref(this.db, presencePath(this.uid));
   }
 
+  /** A push id generated on the client (no round trip), or null when audit events are off. */
+  private eventId(): string | null {
+    return this.options.auditEvents ? push(ref(this.db, presenceEventsPath(this.uid))).key : null;
+  }
+
   /**
    * §4.2 then §4.6: the claim, and right behind it on the same socket the onDisconnect release. The
    * server handles a connection's requests in order, so the registration is checked once the entry
-   * exists, without waiting a round trip during which a dropped socket would leave a stale entry.
+   * exists, without waiting a round trip during which a dropped socket would leave a ghost entry.
    */
   async claim(generation: number, platform: Platform, label: string): Promise<WriteOutcome> {
-    const claimed = update(this.presenceRef, claimUpdate(this.deviceId, generation, platform, label));
-    const registered = onDisconnect(this.presenceRef).update(releaseUpdate(this.deviceId));
+    const device = { generation, platform, label };
+    const claimed = update(ref(this.db), claimUpdate(this.uid, this.deviceId, device, this.eventId()));
+    const registered = this.registerRelease();
     registered.catch(() => undefined); // awaited below only if the claim went through
     try {
       await claimed;
@@ -76,44 +138,69 @@ export class PresenceGateway {
     return this.afterRegistration(registered);
   }
 
-  /** §4.3: an entry of ours exists — heartbeat (with the current label, §4.5) and register again. */
+  /** §4.3: an entry of ours exists — renew the lease (with the current label, §4.5) and register again. */
   async resume(label: string): Promise<WriteOutcome> {
-    const beat = update(ref(this.db, devicePath(this.uid, this.deviceId)), { lastSeen: serverTimestamp(), label });
-    const registered = onDisconnect(this.presenceRef).update(releaseUpdate(this.deviceId));
+    const renewed = update(this.presenceRef, renewalUpdate(this.deviceId, label));
+    const registered = this.registerRelease();
     registered.catch(() => undefined);
     try {
-      await beat;
+      await renewed;
     } catch (error) {
-      return this.outcomeOf(error, 'device-limit/claim-failed', 'The resume heartbeat failed');
+      return this.outcomeOf(error, 'device-limit/claim-failed', 'The resume failed');
     }
     return this.afterRegistration(registered);
   }
 
   /** §4.6: a deliberate release cancels the onDisconnect first, then releases. */
-  async release(): Promise<WriteOutcome> {
+  async release(reason: ReleaseEventReason): Promise<WriteOutcome> {
     // Both requests leave in this order on the socket; awaiting the cancel first would only add a
     // round trip (and never resolve if the socket drops in between: see state-machine.ts).
-    const cancelled = onDisconnect(this.presenceRef).cancel();
-    cancelled.catch(() => undefined);
+    this.cancelOnDisconnect().catch(() => undefined);
     try {
-      await update(this.presenceRef, releaseUpdate(this.deviceId));
+      await update(ref(this.db), releaseUpdate(this.uid, this.deviceId, reason, this.eventId()));
     } catch (error) {
       return this.outcomeOf(error, 'device-limit/release-failed', 'The release failed');
     }
     return SUCCEEDED;
   }
 
-  /** §4.4. */
-  heartbeat(): Promise<void> {
-    return update(ref(this.db, devicePath(this.uid, this.deviceId)), { lastSeen: serverTimestamp() });
+  /** §4.4: rejects with the SDK's error (PERMISSION_DENIED when the entry is gone). */
+  renew(): Promise<void> {
+    return update(this.presenceRef, renewalUpdate(this.deviceId));
   }
 
+  /** §4.9 step 1: refused (PERMISSION_DENIED) when another check was asked within PING_DEADLINE_MS. */
+  async ping(): Promise<WriteOutcome> {
+    try {
+      await update(this.presenceRef, { ping: serverTimestamp() });
+    } catch (error) {
+      return this.outcomeOf(error, 'device-limit/claim-failed', 'The liveness check failed');
+    }
+    return SUCCEEDED;
+  }
+
+  /** §4.10; rejects when refused (another device swept it first, or it answered after all). */
+  async sweep(deviceId: string, generation: number): Promise<void> {
+    await update(ref(this.db), sweepUpdate(this.uid, deviceId, generation, this.eventId()));
+  }
+
+  /**
+   * Drops this install's onDisconnect release. Cancelled where it lives, at `/presence/{uid}` and at
+   * the audit trail, not at the root as docs/protocol.md §4.6 sketches it: a cancel at the root would
+   * also drop the app's own onDisconnect writes on this connection. A cancel drops every part of a
+   * registration below its path (the SDK's `repoOnDisconnectCancel` mirrors it with
+   * `sparseSnapshotTreeForget`), so together the two drop the whole release.
+   */
   cancelOnDisconnect(): Promise<void> {
-    return onDisconnect(this.presenceRef).cancel();
+    return Promise.all([
+      onDisconnect(this.presenceRef).cancel(),
+      onDisconnect(ref(this.db, presenceEventsPath(this.uid))).cancel(),
+    ]).then(() => undefined);
   }
 
-  /** §6: the one audit event the owner may append. */
+  /** §6: the event of a claim that settled at the limit (not tied to a write of its own). */
   async recordDenied(): Promise<void> {
+    if (!this.options.auditEvents) return;
     await push(ref(this.db, presenceEventsPath(this.uid)), {
       type: 'denied',
       deviceId: this.deviceId,
@@ -122,7 +209,7 @@ export class PresenceGateway {
     });
   }
 
-  /** §4.1: one listener on the whole presence node, plus the limit and `.info/connected`. */
+  /** §4.1: one listener on the whole presence node, plus the limit and the SDK's connection info. */
   listen(listeners: PresenceListeners): () => void {
     const unsubscribes = [
       onValue(
@@ -144,6 +231,11 @@ export class PresenceGateway {
         // An unreadable limit (older rules) falls back to the default; the claim is still checked.
         () => listeners.onLimit(null),
       ),
+      // Local values of the SDK: no server listen, no cost.
+      onValue(ref(this.db, '.info/serverTimeOffset'), (snapshot) => {
+        const offset: unknown = snapshot.val();
+        listeners.onServerTimeOffset(typeof offset === 'number' && Number.isFinite(offset) ? offset : 0);
+      }),
       onValue(ref(this.db, '.info/connected'), (snapshot) => listeners.onConnected(snapshot.val() === true)),
     ];
     return () => {
@@ -151,13 +243,30 @@ export class PresenceGateway {
     };
   }
 
+  /**
+   * §4.6: the onDisconnect release at the root, with a fresh event id. An earlier registration on
+   * this connection (a resume on the same socket, a session restarted on the same Database) has its
+   * presence keys replaced by this one, but its audit event sits under another push id; cancelling the
+   * audit path first keeps a disconnect to exactly one `released` event.
+   */
+  private registerRelease(): Promise<void> {
+    const eventId = this.eventId();
+    const cancelled = eventId === null ? null : onDisconnect(ref(this.db, presenceEventsPath(this.uid))).cancel();
+    const registered = onDisconnect(ref(this.db)).update(
+      releaseUpdate(this.uid, this.deviceId, 'disconnected', eventId),
+    );
+    return Promise.all([cancelled, registered]).then(() => undefined);
+  }
+
   private async afterRegistration(registered: Promise<void>): Promise<WriteOutcome> {
     try {
       await registered;
       return SUCCEEDED;
     } catch (cause) {
-      // A slot that nothing gives back would lock the user out until the sweep: undo the claim.
-      await update(this.presenceRef, releaseUpdate(this.deviceId)).catch(() => undefined);
+      // A slot that nothing gives back would lock the user out until a check or the sweep: undo it.
+      await update(ref(this.db), releaseUpdate(this.uid, this.deviceId, 'error', this.eventId())).catch(
+        () => undefined,
+      );
       return {
         kind: 'failed',
         error: new DeviceLimitError(

@@ -14,7 +14,7 @@ export type {
   ReleaseReason,
   TabCoordination,
 } from './session-api';
-export { listDevices, onDevicesChanged, signOutDevice, forceLogin } from './remote';
+export { listDevices, onDevicesChanged, signOutDevice, forceLogin, repairPresence } from './remote';
 export type { ForceLoginDevice } from './remote';
 export type { DeviceEntry, DeviceListEntry } from './presence';
 export { DeviceLimitError, isDeviceLimitError } from './errors';
@@ -24,9 +24,11 @@ export type { DeviceIdStorage } from './storage';
 export {
   DEFAULT_DEVICE_LIMIT,
   DEVICE_ID_PATTERN,
-  HEARTBEAT_INTERVAL_MS,
   LABEL_MAX_LENGTH,
+  LEASE_RENEWAL_MS,
+  PING_DEADLINE_MS,
   PLATFORMS,
+  STALE_AFTER_MS,
 } from './contract';
 export type { EvictionReason, Platform } from './contract';
 export type { Logger } from './logger';

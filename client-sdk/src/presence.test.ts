@@ -15,7 +15,10 @@ describe('presenceFromValue', () => {
         aaaaaaaa: { claimedAt: 10, lastSeen: 30, generation: 3, platform: 'web', label: 'Chrome on macOS' },
       },
       evicted: { cccccccc: { reason: 'signed-out', at: 15, generation: 3 } },
+      ping: 27,
+      lastActive: 30,
     });
+    expect(view.ping).toBe(27);
     expect(view.count).toBe(2);
     expect(view.generation).toBe(3);
     expect(view.notBefore).toBe(1700000000);
@@ -28,7 +31,7 @@ describe('presenceFromValue', () => {
 
   it.each([null, 'text', 42, []])('treats %p as no presence', (value) => {
     const view = presenceFromValue(value);
-    expect([view.count, view.generation, view.devices.size, view.notBefore]).toEqual([0, 0, 0, null]);
+    expect([view.count, view.generation, view.devices.size, view.notBefore, view.ping]).toEqual([0, 0, 0, null, null]);
   });
 
   it('tolerates malformed entries without crashing', () => {
@@ -36,6 +39,7 @@ describe('presenceFromValue', () => {
     expect([...view.devices.keys()]).toEqual(['yyyyyyyy']);
     expect(view.devices.get('yyyyyyyy')?.claimedAt).toBe(0);
     expect(view.evicted.size).toBe(0);
+    expect(presenceFromValue({ ping: 'now' }).ping).toBeNull();
   });
 
   it('takes the limit from /limits/{uid} or the default', () => {
@@ -82,6 +86,11 @@ describe('tab messages', () => {
     const state = decodeState(wire);
     expect(state?.status === 'released' && state.error).toBeInstanceOf(DeviceLimitError);
     expect(state?.status === 'released' && state.error?.code).toBe('device-limit/claim-failed');
+  });
+
+  it('carry the checking state', () => {
+    const state = { status: 'checking', deviceId: 'aaaaaaaa', devices: [], limit: 2 } as const;
+    expect(decodeState(JSON.parse(JSON.stringify(encodeState(state))))).toEqual(state);
   });
 
   it('reject anything that is not one of ours', () => {

@@ -12,7 +12,7 @@ export interface DeviceEntry {
   readonly label: string;
   /** Server time (ms) of the claim. */
   readonly claimedAt: number;
-  /** Server time (ms) of the last heartbeat. */
+  /** Server time (ms) of the latest claim, lease renewal or liveness answer (docs/protocol.md §2). */
   readonly lastSeen: number;
   readonly generation: number;
 }
@@ -35,6 +35,8 @@ export interface PresenceView {
   readonly generation: number;
   /** Seconds since the epoch (the unit of `auth_time`), or null when absent. */
   readonly notBefore: number | null;
+  /** Server time (ms) of the latest liveness check (§4.9), or null when none was ever asked. */
+  readonly ping: number | null;
   readonly devices: ReadonlyMap<string, DeviceEntry>;
   readonly evicted: ReadonlyMap<string, EvictionNotice>;
 }
@@ -43,6 +45,7 @@ export const EMPTY_PRESENCE: PresenceView = {
   count: 0,
   generation: 0,
   notBefore: null,
+  ping: null,
   devices: new Map(),
   evicted: new Map(),
 };
@@ -88,6 +91,7 @@ export function presenceFromValue(value: unknown): PresenceView {
     count: asNumber(root.count, 0),
     generation: asNumber(root.generation, 0),
     notBefore: typeof root.notBefore === 'number' ? root.notBefore : null,
+    ping: typeof root.ping === 'number' && Number.isFinite(root.ping) ? root.ping : null,
     devices,
     evicted,
   };

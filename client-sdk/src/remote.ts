@@ -1,7 +1,7 @@
 /**
  * Actions on the user's other devices: read the device list (owner read, docs/protocol.md §4.1), and
- * the two callables of §5 — `signOutDevice` removes one device, `forceLogin` takes a slot by evicting
- * all others. Only the functions may remove another device's entry with a reason its client will
+ * the callables of §5 — `signOutDevice` removes one device, `forceLogin` takes a slot by evicting
+ * all others, `repairPresence` puts a drifted counter right. Only the functions may remove another device's entry with a reason its client will
  * understand (§4.6: "apps should still sign out another device through signOutDevice").
  */
 import { get, onValue, ref, type Database } from 'firebase/database';
@@ -82,4 +82,13 @@ export async function forceLogin(functions: Functions, device: ForceLoginDevice)
     throw new DeviceLimitError('device-limit/invalid-argument', `Unknown platform ${String(platform)}.`);
   await call(functions, 'forceLogin', { deviceId, platform, label });
   device.claim?.();
+}
+
+/**
+ * §5.4: asks the server to bring the caller's `count` back to the number of entries (and the entries
+ * within the limit). A session given `functions` calls it by itself when a drifted count blocks its
+ * claim; apps rarely need it directly.
+ */
+export async function repairPresence(functions: Functions): Promise<void> {
+  await call(functions, 'repairPresence', {});
 }

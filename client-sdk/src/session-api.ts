@@ -5,6 +5,7 @@
  */
 import type { EvictionReason, Platform } from './contract';
 import type { DeviceLimitError } from './errors';
+import type { Functions } from 'firebase/functions';
 import type { Logger } from './logger';
 import type { DeviceListEntry } from './presence';
 import type { DeviceIdStorage } from './storage';
@@ -19,6 +20,18 @@ export type DeviceSessionState =
   /** This install holds a slot. `devices` is the user's device list, kept live. */
   | {
       readonly status: 'active';
+      readonly deviceId: string;
+      readonly devices: readonly DeviceListEntry[];
+      readonly limit: number;
+    }
+  /**
+   * All slots look taken, and the session is finding out whether their holders are alive (the liveness
+   * check, docs/protocol.md §4.9: at most PING_DEADLINE_MS, 10 s; immediately when they all answer), or
+   * is sweeping the ones that did not, or is asking `repairPresence` to fix a drifted count. It ends in
+   * `active` (a slot was freed) or `limit-reached`.
+   */
+  | {
+      readonly status: 'checking';
       readonly deviceId: string;
       readonly devices: readonly DeviceListEntry[];
       readonly limit: number;
@@ -68,8 +81,23 @@ export interface DeviceSessionOptions {
   /** Where the generated deviceId is kept: `localStorage` by default in a browser, required elsewhere. */
   readonly storage?: DeviceIdStorage;
   readonly storageKey?: string;
-  /** Default 5 minutes; between 30 s and 5 min. */
-  readonly heartbeatIntervalMs?: number;
+  /**
+   * How often the held slot's lease is renewed (docs/protocol.md §4.4): default 1 hour, between 1 minute
+   * and 1 hour (a third of the 3-hour expiry, so one late renewal never gets a live device swept).
+   */
+  readonly leaseRenewalMs?: number;
+  /**
+   * Write the audit events of docs/protocol.md §6 (`claimed`, `released`, `swept`, `denied`) with the
+   * operations; default true. `false` leaves them out, and with them the `trimPresenceEvents` invocation
+   * each one costs.
+   */
+  readonly auditEvents?: boolean;
+  /**
+   * The app's `Functions` instance. With it, a claim blocked by a drifted `count` (more than the
+   * entries) calls the `repairPresence` callable once (§5.4) and claims again; without it the session
+   * reports `limit-reached` and logs a warning.
+   */
+  readonly functions?: Functions;
   /** Release the slot after this long without user activity; off by default. */
   readonly idleTimeoutMs?: number;
   /** After an idle release, claim again on the next activity (default true). */
@@ -103,7 +131,7 @@ export interface DeviceSession {
   release(): Promise<void>;
   /** The app went to the background. */
   pause(): void;
-  /** The app came back: heartbeat now (at most every 30 s) and re-check. */
+  /** The app came back: renew the lease if it is overdue (timers were suspended), else nothing. */
   resume(): void;
   /** User activity, for the idle timeout (automatic from DOM events in a browser). */
   reportActivity(): void;

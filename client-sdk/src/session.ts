@@ -8,6 +8,7 @@ import { isPlatform, isValidDeviceId, normalizeLabel, type Platform } from './co
 import { PresenceGateway } from './database';
 import { DeviceLimitError } from './errors';
 import { IdleTimer } from './idle';
+import { validateLeaseRenewal } from './lease';
 import { SILENT_LOGGER, type Logger } from './logger';
 import { SlotHolder } from './slot-holder';
 import type {
@@ -32,7 +33,6 @@ import {
   openTabChannel,
   webLocks,
 } from './web';
-import { validateHeartbeatInterval } from './heartbeat';
 
 const SETTLED: ReadonlySet<string> = new Set(['active', 'limit-reached', 'evicted', 'released']);
 /** How often a follower tab forwards activity to the leader at most. */
@@ -89,7 +89,7 @@ class DeviceSessionImpl implements DeviceSession {
     if (options.deviceId !== undefined && !isValidDeviceId(options.deviceId)) {
       throw new DeviceLimitError('device-limit/invalid-argument', 'deviceId must match ^[A-Za-z0-9_-]{8,64}$.');
     }
-    if (options.heartbeatIntervalMs !== undefined) validateHeartbeatInterval(options.heartbeatIntervalMs);
+    if (options.leaseRenewalMs !== undefined) validateLeaseRenewal(options.leaseRenewalMs);
     if (options.deviceId === undefined && !options.storage && !browserLocalStorage()) {
       throw new DeviceLimitError(
         'device-limit/storage-unavailable',
@@ -210,8 +210,8 @@ class DeviceSessionImpl implements DeviceSession {
   }
 
   pause(): void {
-    // Nothing to stop: the heartbeat keeps its bounded rhythm while the platform runs timers, and the
-    // server's onDisconnect frees the slot if the OS closes the socket. resume() makes up for it.
+    // Nothing to stop: an idle holder writes nothing but its hourly renewal, and the server's
+    // onDisconnect frees the slot if the OS closes the socket. resume() makes up for suspended timers.
   }
 
   resume(): void {
@@ -249,13 +249,16 @@ class DeviceSessionImpl implements DeviceSession {
       (deviceId) => {
         if (this.closed || !this.election.isLeader || this.holder) return;
         const holder = new SlotHolder({
-          gateway: new PresenceGateway(this.db, this.user.uid, deviceId),
+          gateway: new PresenceGateway(this.db, this.user.uid, deviceId, {
+            auditEvents: this.options.auditEvents !== false,
+          }),
           deviceId,
           platform: this.platform,
           label: this.label,
           timers: this.timers,
           logger: this.logger,
-          heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+          leaseRenewalMs: this.options.leaseRenewalMs,
+          ...(this.options.functions ? { functions: this.options.functions } : {}),
           authTime: authTimeOf(this.user).catch(() => null),
           startStopped,
         });

@@ -1,13 +1,17 @@
 /**
  * Runs the pure state machine (state-machine.ts) against the database (database.ts): feeds it the
- * listeners' values and the writes' outcomes, performs its effects, and keeps the heartbeat going
- * while the slot is held. One SlotHolder per install (per browser, in the leading tab).
+ * listeners' values, the writes' outcomes and the timers, and performs its effects. It owns the two
+ * clocks of the session: the lease timer (docs/protocol.md §4.4) and the alarm of a liveness check's
+ * deadline (§4.9), both on server time estimated as the local clock plus `.info/serverTimeOffset`.
+ * One SlotHolder per install (per browser, in the leading tab).
  */
+import type { Functions } from 'firebase/functions';
 import type { Platform } from './contract';
 import { isPermissionDenied, type DeviceLimitError } from './errors';
-import type { PresenceGateway, WriteOutcome } from './database';
-import { Heartbeat } from './heartbeat';
+import type { PresenceGateway, ReleaseEventReason, WriteOutcome } from './database';
+import { LeaseTimer } from './lease';
 import type { Logger } from './logger';
+import { repairPresence } from './remote';
 import {
   publicState,
   reduceSession,
@@ -18,7 +22,7 @@ import {
   type SessionEffect,
   type SessionEvent,
 } from './state-machine';
-import type { Timers } from './timers';
+import { Alarm, type Timers } from './timers';
 import { sameState } from './state-equality';
 
 export interface SlotHolderOptions {
@@ -28,12 +32,21 @@ export interface SlotHolderOptions {
   readonly label: string;
   readonly timers: Timers;
   readonly logger: Logger;
-  readonly heartbeatIntervalMs?: number;
+  readonly leaseRenewalMs?: number;
+  /** To repair a drifted count (§5.4); without it the session reports limit-reached and warns. */
+  readonly functions?: Functions;
   /** The session's `auth_time` (seconds), to recognise a force-login cut-off (§4.8.3). */
   readonly authTime?: Promise<number | null>;
   /** Start stopped in this state instead of claiming (a tab taking over a released session). */
   readonly startStopped?: boolean;
 }
+
+/** The audit reason (§6) of a release the app or the session asked for. */
+const RELEASE_EVENT_REASON: Readonly<Record<ReleaseReason, ReleaseEventReason>> = {
+  released: 'signed-out',
+  idle: 'idle',
+  error: 'error',
+};
 
 export class SlotHolder {
   private ctx: SessionContext;
@@ -42,18 +55,21 @@ export class SlotHolder {
   private readonly queue: SessionEvent[] = [];
   private dispatching = false;
   private unlisten: (() => void) | null = null;
-  private readonly heartbeat: Heartbeat;
+  private readonly lease: LeaseTimer;
+  private readonly checkAlarm: Alarm;
+  /** `.info/serverTimeOffset`: server time minus local time, as the SDK measured it at the handshake. */
+  private serverTimeOffset = 0;
   private closed = false;
   private settledWaiters: Array<() => void> = [];
 
   constructor(private readonly options: SlotHolderOptions) {
-    this.heartbeat = new Heartbeat({
+    this.lease = new LeaseTimer({
       timers: options.timers,
-      intervalMs: options.heartbeatIntervalMs,
-      beat: () => this.beat(),
-      onError: (error) => options.logger.warn?.('device-limit: heartbeat failed', error),
+      intervalMs: options.leaseRenewalMs,
+      onDue: () => this.dispatch({ type: 'lease-due' }),
     });
-    const start = startSession();
+    this.checkAlarm = new Alarm(options.timers);
+    const start = startSession({ canRepair: options.functions !== undefined });
     this.ctx = start.context;
     this.state = publicState(this.ctx);
     this.dispatching = true;
@@ -83,20 +99,26 @@ export class SlotHolder {
     return this.whenReleased();
   }
 
-  /** The app came back to the foreground: heartbeat now (bounded by the minimum gap). */
+  /** The app came back to the foreground: renew the lease if its interval is overdue (§4.4). */
   nudge(): void {
-    this.heartbeat.nudge();
+    this.lease.nudge();
   }
 
   /** Detaches everything without writing (the page is going away, or the tab lost leadership). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.heartbeat.stop();
+    this.lease.stop();
+    this.checkAlarm.clear();
     this.unlisten?.();
     this.unlisten = null;
     this.listeners.clear();
     for (const resolve of this.settledWaiters.splice(0)) resolve();
+  }
+
+  /** The server's clock now, as well as this client can tell (docs/protocol.md §4, "now"). */
+  private serverNow(): number {
+    return this.options.timers.now() + this.serverTimeOffset;
   }
 
   private whenReleased(): Promise<void> {
@@ -118,7 +140,7 @@ export class SlotHolder {
     this.dispatching = true;
     try {
       for (let next = this.queue.shift(); next; next = this.queue.shift()) {
-        const step = reduceSession(this.ctx, next);
+        const step = reduceSession(this.ctx, next, this.serverNow());
         this.ctx = step.context;
         this.perform(step.effects);
       }
@@ -131,8 +153,8 @@ export class SlotHolder {
   private publish(): void {
     if (this.closed) return;
     const next = publicState(this.ctx);
-    if (next.status === 'active') this.heartbeat.start();
-    else this.heartbeat.stop();
+    if (next.status === 'active') this.lease.start();
+    else this.lease.stop();
     if (this.isReleaseSettled()) for (const resolve of this.settledWaiters.splice(0)) resolve();
     if (sameState(next, this.state)) return;
     this.options.logger.debug?.(`device-limit: ${this.state.status} -> ${next.status}`);
@@ -156,6 +178,9 @@ export class SlotHolder {
             onPresence: (presence) => this.dispatch({ type: 'presence', presence }),
             onLimit: (limit) => this.dispatch({ type: 'limit', limit }),
             onConnected: (connected) => this.dispatch({ type: 'connection', connected }),
+            onServerTimeOffset: (offset) => {
+              this.serverTimeOffset = offset;
+            },
             onPresenceDenied: (error) => this.dispatch({ type: 'read-denied', error }),
           });
           break;
@@ -170,7 +195,35 @@ export class SlotHolder {
           this.settle(effect.id, gateway.resume(this.options.label));
           break;
         case 'release':
-          this.settle(effect.id, gateway.release());
+          this.settle(effect.id, gateway.release(RELEASE_EVENT_REASON[effect.reason]));
+          break;
+        case 'renew':
+          this.renew();
+          break;
+        case 'ping':
+          this.settle(effect.id, gateway.ping());
+          break;
+        case 'wait':
+          this.waitUntil(effect.until);
+          break;
+        case 'sweep':
+          gateway.sweep(effect.deviceId, effect.generation).then(
+            () => this.dispatch({ type: 'sweep-settled', deviceId: effect.deviceId }),
+            (error: unknown) => {
+              // Refused: another device swept it first, or it renewed after all; the listener shows which.
+              logger.debug?.(`device-limit: sweep of ${effect.deviceId} not applied`, error);
+              this.dispatch({ type: 'sweep-settled', deviceId: effect.deviceId });
+            },
+          );
+          break;
+        case 'repair':
+          this.repair();
+          break;
+        case 'drift-unrepaired':
+          logger.warn?.(
+            `device-limit: the device count says ${effect.count} but ${effect.entries} devices hold a slot; ` +
+              'pass `functions` to startDeviceSession so the session can call repairPresence (docs/protocol.md §5.4).',
+          );
           break;
         case 'cancel-on-disconnect':
           gateway.cancelOnDisconnect().catch((error: unknown) => logger.debug?.('device-limit: cancel failed', error));
@@ -198,12 +251,33 @@ export class SlotHolder {
     );
   }
 
-  private async beat(): Promise<void> {
-    try {
-      await this.options.gateway.heartbeat();
-    } catch (error) {
-      if (isPermissionDenied(error)) this.dispatch({ type: 'heartbeat-refused' });
-      throw error;
+  private renew(): void {
+    this.lease.renewed();
+    this.options.gateway.renew().catch((error: unknown) => {
+      this.options.logger.warn?.('device-limit: lease renewal failed', error);
+      if (isPermissionDenied(error)) this.dispatch({ type: 'renewal-refused' });
+    });
+  }
+
+  /** Raises `check-due` once the server's clock passes `until`, re-arming if the estimate moved. */
+  private waitUntil(until: number): void {
+    const remaining = until - this.serverNow();
+    if (remaining <= 0) {
+      this.dispatch({ type: 'check-due' });
+      return;
     }
+    this.checkAlarm.set(remaining, () => this.waitUntil(until));
+  }
+
+  private repair(): void {
+    const { functions, logger } = this.options;
+    if (!functions) return; // the machine asks only when the session has them (canRepair)
+    repairPresence(functions).then(
+      () => this.dispatch({ type: 'repair-settled', ok: true }),
+      (error: unknown) => {
+        logger.warn?.('device-limit: repairPresence failed', error);
+        this.dispatch({ type: 'repair-settled', ok: false });
+      },
+    );
   }
 }

@@ -23,6 +23,7 @@ export function sameState(a: DeviceSessionState, b: DeviceSessionState): boolean
   if (a.status !== b.status || a.deviceId !== b.deviceId) return false;
   switch (a.status) {
     case 'active':
+    case 'checking':
     case 'limit-reached': {
       const other = b as typeof a;
       return a.limit === other.limit && sameDevices(a.devices, other.devices);

@@ -18,6 +18,7 @@ interface PresenceSpec {
   count?: number;
   generation?: number;
   notBefore?: number | null;
+  ping?: number | null;
   devices?: Record<string, Partial<DeviceEntry>>;
   evicted?: Record<string, EvictionNotice>;
 }
@@ -40,6 +41,7 @@ function presence(spec: PresenceSpec = {}): PresenceView {
     count: spec.count ?? devices.size,
     generation: spec.generation ?? 0,
     notBefore: spec.notBefore ?? null,
+    ping: spec.ping ?? null,
     devices,
     evicted: new Map(Object.entries(spec.evicted ?? {})),
   };
@@ -48,9 +50,11 @@ function presence(spec: PresenceSpec = {}): PresenceView {
 class Harness {
   ctx: SessionContext;
   effects: SessionEffect[] = [];
+  /** The server's time as the driver would estimate it; entries of presence() are seen at 1000. */
+  now = 1_000_000;
 
-  constructor() {
-    const step = startSession();
+  constructor(options: { canRepair?: boolean } = {}) {
+    const step = startSession(options);
     this.ctx = step.context;
     this.effects.push(...step.effects);
   }
@@ -58,7 +62,7 @@ class Harness {
   send(...events: SessionEvent[]): SessionEffect[] {
     const produced: SessionEffect[] = [];
     for (const event of events) {
-      const step = reduceSession(this.ctx, event);
+      const step = reduceSession(this.ctx, event, this.now);
       this.ctx = step.context;
       produced.push(...step.effects);
     }
@@ -136,35 +140,6 @@ describe('starting and claiming (§4.2)', () => {
     expect(state.limit).toBe(2);
   });
 
-  it('reports limit-reached with the device list instead of claiming when count is at the limit', () => {
-    const h = new Harness();
-    const effects = h.boot(presence({ devices: { [OTHER]: { claimedAt: 1 }, [THIRD]: { claimedAt: 2 } } }));
-    expect(types(effects)).toEqual(['record-denied']);
-    const state = h.state;
-    if (state.status !== 'limit-reached') throw new Error(state.status);
-    expect(state.devices.map((d) => d.deviceId)).toEqual([OTHER, THIRD]);
-    expect(state.limit).toBe(2);
-  });
-
-  it('keeps the device list of limit-reached live and claims when asked again', () => {
-    const h = new Harness();
-    h.boot(presence({ devices: { [OTHER]: {}, [THIRD]: {} } }));
-    expect(h.send({ type: 'presence', presence: presence({ devices: { [OTHER]: {} } }) })).toEqual([]);
-    const state = h.state;
-    expect(state.status === 'limit-reached' && state.devices.length).toBe(1);
-    expect(h.send({ type: 'claim-requested' })).toEqual([{ type: 'claim', id: 1, generation: 0 }]);
-  });
-
-  it('adopts the entry a force login wrote for it while it waited at the limit (§5.1)', () => {
-    const h = new Harness();
-    h.boot(presence({ devices: { [OTHER]: {}, [THIRD]: {} } }));
-    expect(h.state.status).toBe('limit-reached');
-    const afterForceLogin = presence({ generation: 1, devices: { [D]: { generation: 1 } } });
-    expect(h.send({ type: 'presence', presence: afterForceLogin })).toEqual([{ type: 'resume', id: 1 }]);
-    h.send({ type: 'write-succeeded', id: 1 });
-    expect(h.state.status).toBe('active');
-  });
-
   it('resumes instead of claiming when its entry already exists (a re-opened install, §4.3)', () => {
     const h = new Harness();
     expect(h.boot(presence({ generation: 2, devices: { [D]: {} } }))).toEqual([{ type: 'resume', id: 1 }]);
@@ -185,14 +160,6 @@ describe('a refused claim is decided again from the fresh listener cache', () =>
     h.boot();
     h.send({ type: 'presence', presence: presence({ devices: { [D]: {} } }) });
     expect(h.send({ type: 'write-refused', id: 1 })).toEqual([{ type: 'resume', id: 2 }]);
-  });
-
-  it('reports limit-reached when another device took the last slot first', () => {
-    const h = new Harness();
-    h.boot(presence({ devices: { [OTHER]: {} } }));
-    h.send({ type: 'presence', presence: presence({ devices: { [OTHER]: {}, [THIRD]: {} } }) });
-    expect(types(h.send({ type: 'write-refused', id: 1 }))).toEqual(['record-denied']);
-    expect(h.state.status).toBe('limit-reached');
   });
 
   it('claims again with the new generation after a force login elsewhere', () => {
@@ -309,7 +276,7 @@ describe('watching the held slot (§4.8)', () => {
 });
 
 describe('reconnecting (§4.3)', () => {
-  it('goes offline, then resumes (heartbeat + onDisconnect again) once reconnected', () => {
+  it('goes offline, then resumes (lease renewal + onDisconnect again) once reconnected', () => {
     const h = new Harness();
     h.active();
     h.send({ type: 'connection', connected: false });
@@ -353,10 +320,10 @@ describe('reconnecting (§4.3)', () => {
     expect(h.send({ type: 'connection', connected: true })).toEqual([{ type: 'resume', id: 2 }]);
   });
 
-  it('re-registers after a refused periodic heartbeat', () => {
+  it('re-registers after a refused lease renewal', () => {
     const h = new Harness();
     h.active();
-    expect(h.send({ type: 'heartbeat-refused' })).toEqual([{ type: 'resume', id: 2 }]);
+    expect(h.send({ type: 'renewal-refused' })).toEqual([{ type: 'resume', id: 2 }]);
   });
 });
 
@@ -364,7 +331,9 @@ describe('releasing (§4.6)', () => {
   it('releases what it holds and stops listening once acknowledged', () => {
     const h = new Harness();
     h.active();
-    expect(h.send({ type: 'release-requested', reason: 'released' })).toEqual([{ type: 'release', id: 2 }]);
+    expect(h.send({ type: 'release-requested', reason: 'released' })).toEqual([
+      { type: 'release', id: 2, reason: 'released' },
+    ]);
     expect(h.state).toEqual({ status: 'released', deviceId: D, reason: 'released' });
     expect(types(h.send({ type: 'write-succeeded', id: 2 }))).toEqual(['unlisten']);
   });
@@ -382,7 +351,7 @@ describe('releasing (§4.6)', () => {
     h.boot();
     expect(h.send({ type: 'release-requested', reason: 'released' })).toEqual([]);
     h.send({ type: 'presence', presence: presence({ devices: { [D]: {} } }) });
-    expect(h.send({ type: 'write-succeeded', id: 1 })).toEqual([{ type: 'release', id: 2 }]);
+    expect(h.send({ type: 'write-succeeded', id: 1 })).toEqual([{ type: 'release', id: 2, reason: 'released' }]);
   });
 
   it('sends nothing while offline and lets the server onDisconnect free the slot', () => {

@@ -1,7 +1,9 @@
 /**
- * The device session as a pure state machine: `reduceSession(context, event)` returns the next
- * context and the effects (database writes, listener changes) the driver must perform. It imports
- * nothing from `firebase`, so every rule of docs/protocol.md §4 is unit-tested without a database.
+ * The device session as a pure state machine: `reduceSession(context, event, now)` returns the next
+ * context and the effects (database writes, listener changes, timers) the driver must perform. It
+ * imports nothing from `firebase`, so every rule of docs/protocol.md §4 is unit-tested without a
+ * database; `now` is the server's time as the driver estimates it (§4: the local clock plus
+ * `.info/serverTimeOffset`).
  *
  * Two facts of the database SDK make the decisions below sound:
  * - After any write's response (ack or refusal), the listener cache on `/presence/{uid}` already
@@ -12,115 +14,36 @@
  *   connection drops and decides again, from fresh data, once it is back.
  */
 import { DEFAULT_DEVICE_LIMIT, evictionReasonFromNotice, type EvictionReason } from './contract';
+import { afterPing, decideFull, holderDuties } from './contention';
 import { DeviceLimitError } from './errors';
 import { listDeviceEntries, type DeviceListEntry, type PresenceView } from './presence';
-import type { DeviceSessionState, ReleaseReason } from './session-api';
+import type { DeviceSessionState } from './session-api';
+import {
+  FRESH_ATTEMPT,
+  initialSessionContext,
+  stop,
+  withPending,
+  type HeldSlot,
+  type SessionContext,
+  type SessionEffect,
+  type SessionEvent,
+  type SessionStep,
+  type Stopped,
+} from './session-context';
 
 export type { DeviceSessionState, DeviceSessionStatus, ReleaseReason } from './session-api';
+export type { SessionContext, SessionEffect, SessionEvent, SessionStep } from './session-context';
 
 /** Consecutive refused claims/resumes before the session gives up with `device-limit/claim-failed`. */
 export const MAX_CLAIM_ATTEMPTS = 5;
 
-/** What the driver must do. Write effects carry an id; their result events echo it. */
-export type SessionEffect =
-  | { readonly type: 'listen' }
-  | { readonly type: 'unlisten' }
-  /** docs/protocol.md §4.2 claim, then §4.6 register the onDisconnect release. */
-  | { readonly type: 'claim'; readonly id: number; readonly generation: number }
-  /** §4.3 resume: heartbeat, then register the onDisconnect release again. */
-  | { readonly type: 'resume'; readonly id: number }
-  /** §4.6 deliberate release: cancel the onDisconnect first, then release. */
-  | { readonly type: 'release'; readonly id: number }
-  /** After an eviction: the registered release would be refused anyway; drop it. */
-  | { readonly type: 'cancel-on-disconnect' }
-  /** §6: append a `denied` audit event after a refused claim. */
-  | { readonly type: 'record-denied' };
-
-export type SessionEvent =
-  | { readonly type: 'device-id'; readonly deviceId: string }
-  | { readonly type: 'auth-time'; readonly authTime: number | null }
-  | { readonly type: 'connection'; readonly connected: boolean }
-  | { readonly type: 'presence'; readonly presence: PresenceView }
-  | { readonly type: 'limit'; readonly limit: number | null }
-  /** The presence listener was cancelled by the server (rules). */
-  | { readonly type: 'read-denied'; readonly error: DeviceLimitError }
-  | { readonly type: 'claim-requested' }
-  | { readonly type: 'release-requested'; readonly reason: ReleaseReason; readonly error?: DeviceLimitError }
-  | { readonly type: 'write-succeeded'; readonly id: number }
-  /** The write was refused with PERMISSION_DENIED. */
-  | { readonly type: 'write-refused'; readonly id: number }
-  /** Any other failure (e.g. the onDisconnect could not be registered and the claim was undone). */
-  | { readonly type: 'write-failed'; readonly id: number; readonly error: DeviceLimitError }
-  /** A periodic heartbeat was refused: the entry is gone or this session was cut off. */
-  | { readonly type: 'heartbeat-refused' };
-
-interface HeldSlot {
-  /** The generation the entry was claimed with (§4.8 step 1). */
-  readonly generation: number;
-  /** The entry's `claimedAt` as last seen from the server; notices older than it are not ours. */
-  readonly claimedAt: number | null;
-}
-
-type Stopped =
-  | { readonly status: 'limit-reached' }
-  | { readonly status: 'evicted'; readonly reason: EvictionReason }
-  | { readonly status: 'released'; readonly reason: ReleaseReason; readonly error?: DeviceLimitError };
-
-export interface SessionContext {
-  readonly deviceId: string | null;
-  readonly authTime: number | null;
-  /** 'hold' while the app wants this install to hold a slot. */
-  readonly intent: 'hold' | 'stop';
-  /** Why the session stopped (meaningful when intent is 'stop'). */
-  readonly stopped: Stopped;
-  readonly listening: boolean;
-  readonly connected: boolean;
-  readonly everConnected: boolean;
-  readonly presence: PresenceView | null;
-  /** `/limits/{uid}`: a number, null when absent (the default applies), undefined until read. */
-  readonly limit: number | null | undefined;
-  readonly pending: {
-    readonly kind: 'claim' | 'resume' | 'release';
-    readonly id: number;
-    readonly generation: number;
-  } | null;
-  readonly held: HeldSlot | null;
-  /** The onDisconnect release must be registered again (after a reconnect, or a refused heartbeat). */
-  readonly needsResume: boolean;
-  readonly attempts: number;
-  readonly nextId: number;
-}
-
-export interface SessionStep {
-  readonly context: SessionContext;
-  readonly effects: readonly SessionEffect[];
-}
-
-export function initialSessionContext(): SessionContext {
-  return {
-    deviceId: null,
-    authTime: null,
-    intent: 'hold',
-    stopped: { status: 'released', reason: 'released' },
-    listening: false,
-    connected: false,
-    everConnected: false,
-    presence: null,
-    limit: undefined,
-    pending: null,
-    held: null,
-    needsResume: false,
-    attempts: 0,
-    nextId: 1,
-  };
-}
-
 /** Starts the machine: listen, and claim once the deviceId, connection and presence are known. */
-export function startSession(): SessionStep {
-  return settle(initialSessionContext(), []);
+export function startSession(options: { readonly canRepair?: boolean } = {}): SessionStep {
+  return settle(initialSessionContext(options), []);
 }
 
-export function reduceSession(ctx: SessionContext, event: SessionEvent): SessionStep {
+export function reduceSession(input: SessionContext, event: SessionEvent, now: number): SessionStep {
+  const ctx: SessionContext = { ...input, now };
   const effects: SessionEffect[] = [];
   switch (event.type) {
     case 'device-id':
@@ -132,14 +55,18 @@ export function reduceSession(ctx: SessionContext, event: SessionEvent): Session
       if (!event.connected) {
         // A write in flight may never be answered (see the file comment); forget it. A release in
         // flight is as good as done: either it reached the server or the server's onDisconnect runs.
+        // A ping in flight may or may not have landed: the check starts over from the fresh cache.
         const releasing = ctx.pending?.kind === 'release';
+        const attempt = ctx.pending?.kind === 'ping' ? { ...ctx.attempt, check: null } : ctx.attempt;
         return settle(
           {
             ...ctx,
             connected: false,
             pending: null,
+            attempt,
+            sweeping: new Set(),
             held: releasing ? null : ctx.held,
-            needsResume: !releasing && (ctx.held !== null || ctx.pending !== null),
+            needsResume: !releasing && (ctx.held !== null || (ctx.pending !== null && ctx.pending.kind !== 'ping')),
           },
           effects,
         );
@@ -159,7 +86,7 @@ export function reduceSession(ctx: SessionContext, event: SessionEvent): Session
       if (ctx.intent === 'hold') return settle(ctx, effects);
       // Claim again; if the listeners were detached (released, evicted), settle re-attaches them and
       // waits for fresh values before deciding.
-      return settle({ ...ctx, intent: 'hold', attempts: 0 }, effects);
+      return settle({ ...ctx, intent: 'hold', attempts: 0, attempt: FRESH_ATTEMPT }, effects);
     case 'release-requested': {
       const stopped: Stopped = event.error
         ? { status: 'released', reason: event.reason, error: event.error }
@@ -174,13 +101,26 @@ export function reduceSession(ctx: SessionContext, event: SessionEvent): Session
     case 'write-failed':
       if (ctx.pending === null || ctx.pending.id !== event.id) return settle(ctx, effects); // stale
       return onWriteResult(ctx, ctx.pending, event, effects);
-    case 'heartbeat-refused':
+    case 'renewal-refused':
       return settle(ctx.held ? { ...ctx, needsResume: true } : ctx, effects);
+    case 'lease-due':
+      // §4.4. Offline or mid-write, the resume that follows renews anyway.
+      if (ctx.held && ctx.intent === 'hold' && ctx.connected && !ctx.needsResume && ctx.pending === null) {
+        effects.push({ type: 'renew' });
+      }
+      return settle(ctx, effects);
+    case 'check-due':
+      return settle(ctx, effects); // decide() compares `now` with the deadline
+    case 'sweep-settled': {
+      if (!ctx.sweeping.has(event.deviceId)) return settle(ctx, effects);
+      const sweeping = new Set(ctx.sweeping);
+      sweeping.delete(event.deviceId);
+      return settle({ ...ctx, sweeping }, effects);
+    }
+    case 'repair-settled':
+      if (ctx.attempt.repair !== 'running') return settle(ctx, effects);
+      return settle({ ...ctx, attempt: { ...ctx.attempt, repair: event.ok ? 'retry' : 'done' } }, effects);
   }
-}
-
-function stop(ctx: SessionContext, stopped: Stopped): SessionContext {
-  return { ...ctx, intent: 'stop', stopped, attempts: 0 };
 }
 
 function onWriteResult(
@@ -194,13 +134,15 @@ function onWriteResult(
     // Refused means the entry was already gone (§4.6): either way nothing is held any more.
     return settle({ ...base, held: null, needsResume: false }, effects);
   }
+  if (pending.kind === 'ping') {
+    // Refused means another device asked within the deadline (§4.9): the cache shows its ping.
+    return settle(afterPing(base, event.type === 'write-failed', effects), effects);
+  }
   if (event.type === 'write-succeeded') {
     const entry = ctx.deviceId ? ctx.presence?.devices.get(ctx.deviceId) : undefined;
     const generation = pending.kind === 'claim' ? pending.generation : (entry?.generation ?? pending.generation);
-    return settle(
-      { ...base, held: { generation, claimedAt: entry?.claimedAt ?? null }, needsResume: false, attempts: 0 },
-      effects,
-    );
+    const held: HeldSlot = { generation, claimedAt: entry?.claimedAt ?? null };
+    return settle({ ...base, held, needsResume: false, attempts: 0, attempt: FRESH_ATTEMPT }, effects);
   }
   if (event.type === 'write-failed') {
     return settle(stop({ ...base, held: null }, { status: 'released', reason: 'error', error: event.error }), effects);
@@ -244,12 +186,14 @@ function evict(ctx: SessionContext, reason: EvictionReason, effects: SessionEffe
   return stop({ ...ctx, held: null, needsResume: false }, { status: 'evicted', reason });
 }
 
+function wantsListening(ctx: SessionContext): boolean {
+  return ctx.intent === 'hold' || ctx.stopped.status === 'limit-reached' || ctx.pending !== null || ctx.held !== null;
+}
+
 /** Decides the next effect from the context: the heart of the machine. */
 function settle(input: SessionContext, effects: SessionEffect[]): SessionStep {
   let ctx = input;
-  const wantsListening =
-    ctx.intent === 'hold' || ctx.stopped.status === 'limit-reached' || ctx.pending !== null || ctx.held !== null;
-  if (wantsListening && !ctx.listening) {
+  if (wantsListening(ctx) && !ctx.listening) {
     effects.push({ type: 'listen' });
     ctx = { ...ctx, listening: true };
   }
@@ -265,9 +209,7 @@ function settle(input: SessionContext, effects: SessionEffect[]): SessionStep {
     ctx = decide(ctx, ctx.deviceId, ctx.presence, effects);
   }
 
-  const keepListening =
-    ctx.intent === 'hold' || ctx.stopped.status === 'limit-reached' || ctx.pending !== null || ctx.held !== null;
-  if (!keepListening && ctx.listening) {
+  if (!wantsListening(ctx) && ctx.listening) {
     effects.push({ type: 'unlisten' });
     ctx = { ...ctx, listening: false, connected: false, everConnected: false, presence: null, limit: undefined };
   }
@@ -306,13 +248,14 @@ function decide(
     return ctx;
   }
 
-  // 3. Holding: re-register after a reconnect (§4.3), or nothing to do.
+  // 3. Holding: re-register after a reconnect (§4.3); otherwise answer pings and sweep expired siblings.
   if (ctx.held) {
-    return ctx.needsResume ? withPending(ctx, 'resume', ctx.held.generation, effects) : ctx;
+    if (ctx.needsResume) return withPending(ctx, 'resume', ctx.held.generation, effects);
+    return holderDuties(ctx, deviceId, presence, effects);
   }
 
   // 4. Not holding: resume an entry that is ours at the current generation (a re-opened install, a
-  //    tab taking over, or our own force login), else claim (§4.2) unless we already know the answer.
+  //    tab taking over, or our own force login), else claim (§4.2), or deal with a full account.
   const entry = presence.devices.get(deviceId);
   if (ctx.attempts >= MAX_CLAIM_ATTEMPTS) return giveUp(ctx, presence);
   if (entry && entry.generation === presence.generation) {
@@ -320,10 +263,11 @@ function decide(
   }
   if (isCutOff(ctx)) return evict(ctx, 'force-login', effects);
   const limit = ctx.limit ?? DEFAULT_DEVICE_LIMIT;
-  if (presence.count >= limit) {
-    effects.push({ type: 'record-denied' });
-    return stop(ctx, { status: 'limit-reached' });
+  if (ctx.attempt.repair === 'retry') {
+    // The repair committed before its callable returned; the listener may not show it yet (§5.4).
+    return withPending({ ...ctx, attempt: { ...ctx.attempt, repair: 'done' } }, 'claim', presence.generation, effects);
   }
+  if (presence.count >= limit) return decideFull(ctx, deviceId, presence, limit, effects);
   return withPending(ctx, 'claim', presence.generation, effects);
 }
 
@@ -343,17 +287,10 @@ function claimFailedError(): DeviceLimitError {
   );
 }
 
-function withPending(
-  ctx: SessionContext,
-  kind: 'claim' | 'resume' | 'release',
-  generation: number,
-  effects: SessionEffect[],
-): SessionContext {
-  const id = ctx.nextId;
-  if (kind === 'claim') effects.push({ type: 'claim', id, generation });
-  else if (kind === 'resume') effects.push({ type: 'resume', id });
-  else effects.push({ type: 'release', id });
-  return { ...ctx, pending: { kind, id, generation }, nextId: id + 1 };
+/** A liveness check, a sweep or a repair of this claim attempt is under way (§4.9, §4.10, §5.4). */
+function isChecking(ctx: SessionContext): boolean {
+  if (ctx.pending !== null) return ctx.pending.kind === 'ping';
+  return ctx.attempt.check !== null || ctx.sweeping.size > 0 || ctx.attempt.repair === 'running';
 }
 
 /** The state the app sees, derived from the context. */
@@ -376,5 +313,6 @@ export function publicState(ctx: SessionContext): DeviceSessionState {
   if (!ctx.connected && ctx.everConnected) return { status: 'offline', deviceId };
   if (ctx.held && !ctx.needsResume && ctx.pending === null)
     return { status: 'active', deviceId, devices: devices(), limit };
+  if (!ctx.held && isChecking(ctx)) return { status: 'checking', deviceId, devices: devices(), limit };
   return { status: 'claiming', deviceId };
 }

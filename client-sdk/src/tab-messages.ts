@@ -32,6 +32,7 @@ export function decodeState(value: unknown): DeviceSessionState | null {
   switch (raw.status) {
     case 'claiming':
     case 'active':
+    case 'checking':
     case 'limit-reached':
     case 'evicted':
     case 'offline':

@@ -19,7 +19,8 @@ describe('describeUserAgent', () => {
       'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36',
       'Chrome on Android',
     ],
-    [undefined, 'Web browser'],
+    // Not `undefined`: that reads `navigator.userAgent`, which Node 21+ defines too ("Node.js/24").
+    ['', 'Web browser'],
   ])('%s → %s', (userAgent, label) => {
     expect(describeUserAgent(userAgent)).toBe(label);
   });

@@ -1,0 +1,181 @@
+/**
+ * The vocabulary of the session state machine (state-machine.ts): the context it keeps, the events it
+ * takes and the effects it asks the driver (slot-holder.ts) to perform, plus the few transitions that
+ * both the machine and its contention rules (contention.ts) use. No `firebase` import.
+ */
+import type { EvictionReason } from './contract';
+import type { DeviceLimitError } from './errors';
+import type { PresenceView } from './presence';
+import type { ReleaseReason } from './session-api';
+
+/** What the driver must do. Write effects carry an id; their result events echo it. */
+export type SessionEffect =
+  | { readonly type: 'listen' }
+  | { readonly type: 'unlisten' }
+  /** docs/protocol.md §4.2 claim, then §4.6 register the onDisconnect release. */
+  | { readonly type: 'claim'; readonly id: number; readonly generation: number }
+  /** §4.3 resume: renew the lease (with the label), then register the onDisconnect release again. */
+  | { readonly type: 'resume'; readonly id: number }
+  /** §4.6 deliberate release: cancel the onDisconnect first, then release, recording `reason`. */
+  | { readonly type: 'release'; readonly id: number; readonly reason: ReleaseReason }
+  /** §4.4 lease renewal (periodic, or a liveness answer); a refusal comes back as `renewal-refused`. */
+  | { readonly type: 'renew' }
+  /** §4.9 step 1: ask the holders to prove they are alive. */
+  | { readonly type: 'ping'; readonly id: number }
+  /** Raise `check-due` once the server's clock passes `until` (the deadline of `ping`, §4.9 step 3). */
+  | { readonly type: 'wait'; readonly ping: number; readonly until: number }
+  /** §4.10: remove another entry of this user, with a `swept` notice; answered by `sweep-settled`. */
+  | { readonly type: 'sweep'; readonly deviceId: string; readonly generation: number }
+  /** §5.4: call the `repairPresence` callable; answered by `repair-settled`. */
+  | { readonly type: 'repair' }
+  /** A drifted count blocks the claim and there is no `Functions` to repair it with: warn the app. */
+  | { readonly type: 'drift-unrepaired'; readonly count: number; readonly entries: number }
+  /** After an eviction: the registered release would be refused anyway; drop it. */
+  | { readonly type: 'cancel-on-disconnect' }
+  /** §6: append a `denied` audit event when the session settles at the limit. */
+  | { readonly type: 'record-denied' };
+
+export type SessionEvent =
+  | { readonly type: 'device-id'; readonly deviceId: string }
+  | { readonly type: 'auth-time'; readonly authTime: number | null }
+  | { readonly type: 'connection'; readonly connected: boolean }
+  | { readonly type: 'presence'; readonly presence: PresenceView }
+  | { readonly type: 'limit'; readonly limit: number | null }
+  /** The presence listener was cancelled by the server (rules). */
+  | { readonly type: 'read-denied'; readonly error: DeviceLimitError }
+  | { readonly type: 'claim-requested' }
+  | { readonly type: 'release-requested'; readonly reason: ReleaseReason; readonly error?: DeviceLimitError }
+  | { readonly type: 'write-succeeded'; readonly id: number }
+  /** The write was refused with PERMISSION_DENIED. */
+  | { readonly type: 'write-refused'; readonly id: number }
+  /** Any other failure (e.g. the onDisconnect could not be registered and the claim was undone). */
+  | { readonly type: 'write-failed'; readonly id: number; readonly error: DeviceLimitError }
+  /** A lease renewal was refused: the entry is gone or this session was cut off. */
+  | { readonly type: 'renewal-refused' }
+  /** The lease timer says a renewal is due (§4.4). */
+  | { readonly type: 'lease-due' }
+  /** The deadline of a `wait` effect passed. */
+  | { readonly type: 'check-due' }
+  /** A sweep write was answered (accepted or refused: the listener shows which). */
+  | { readonly type: 'sweep-settled'; readonly deviceId: string }
+  /** The `repairPresence` callable returned (`ok`) or failed. */
+  | { readonly type: 'repair-settled'; readonly ok: boolean };
+
+export interface HeldSlot {
+  /** The generation the entry was claimed with (§4.8 step 1). */
+  readonly generation: number;
+  /** The entry's `claimedAt` as last seen from the server; notices older than it are not ours. */
+  readonly claimedAt: number | null;
+}
+
+export type Stopped =
+  | { readonly status: 'limit-reached' }
+  | { readonly status: 'evicted'; readonly reason: EvictionReason }
+  | { readonly status: 'released'; readonly reason: ReleaseReason; readonly error?: DeviceLimitError };
+
+/**
+ * What one claim attempt (a start, `claim()`, a re-claim) has already tried at a full account. Each
+ * step happens at most once per attempt, so a contended claim always settles: no loops.
+ */
+export interface ClaimAttempt {
+  /** The liveness check (§4.9): null before it; `ping: null` while our ping write is in flight. */
+  readonly check: { readonly ping: number | null } | null;
+  /** §5.4: `retry` claims once whatever the cache says (the repair may be ahead of the listener). */
+  readonly repair: 'none' | 'running' | 'retry' | 'done';
+}
+
+export const FRESH_ATTEMPT: ClaimAttempt = { check: null, repair: 'none' };
+
+export interface SessionContext {
+  readonly deviceId: string | null;
+  readonly authTime: number | null;
+  /** Whether the app gave a `Functions` instance to repair a drifted count with. */
+  readonly canRepair: boolean;
+  /** The server's time (ms) when the current event arrived: the local clock plus the SDK's offset. */
+  readonly now: number;
+  /** 'hold' while the app wants this install to hold a slot. */
+  readonly intent: 'hold' | 'stop';
+  /** Why the session stopped (meaningful when intent is 'stop'). */
+  readonly stopped: Stopped;
+  readonly listening: boolean;
+  readonly connected: boolean;
+  readonly everConnected: boolean;
+  readonly presence: PresenceView | null;
+  /** `/limits/{uid}`: a number, null when absent (the default applies), undefined until read. */
+  readonly limit: number | null | undefined;
+  readonly pending: {
+    readonly kind: 'claim' | 'resume' | 'release' | 'ping';
+    readonly id: number;
+    readonly generation: number;
+  } | null;
+  readonly held: HeldSlot | null;
+  /** The onDisconnect release must be registered again (after a reconnect, or a refused renewal). */
+  readonly needsResume: boolean;
+  /** Consecutive refused claims/resumes (see MAX_CLAIM_ATTEMPTS). */
+  readonly attempts: number;
+  readonly attempt: ClaimAttempt;
+  /** Entries (deviceIds) with a sweep write in flight. */
+  readonly sweeping: ReadonlySet<string>;
+  /** Sweeps already sent (liveness.ts sweepKey): each candidate is tried once. */
+  readonly tried: ReadonlySet<string>;
+  /** The last ping this install answered (§4.9 step 2: once per ping). */
+  readonly answeredPing: number | null;
+  readonly nextId: number;
+}
+
+export interface SessionStep {
+  readonly context: SessionContext;
+  readonly effects: readonly SessionEffect[];
+}
+
+export function initialSessionContext(options: { readonly canRepair?: boolean } = {}): SessionContext {
+  return {
+    deviceId: null,
+    authTime: null,
+    canRepair: options.canRepair ?? false,
+    now: 0,
+    intent: 'hold',
+    stopped: { status: 'released', reason: 'released' },
+    listening: false,
+    connected: false,
+    everConnected: false,
+    presence: null,
+    limit: undefined,
+    pending: null,
+    held: null,
+    needsResume: false,
+    attempts: 0,
+    attempt: FRESH_ATTEMPT,
+    sweeping: new Set(),
+    tried: new Set(),
+    answeredPing: null,
+    nextId: 1,
+  };
+}
+
+export function stop(ctx: SessionContext, stopped: Stopped): SessionContext {
+  return { ...ctx, intent: 'stop', stopped, attempts: 0, attempt: FRESH_ATTEMPT };
+}
+
+/** The account is full and nothing more can be done in this attempt (§4.2: report `limit-reached`). */
+export function limitReached(ctx: SessionContext, effects: SessionEffect[]): SessionContext {
+  effects.push({ type: 'record-denied' });
+  return stop(ctx, { status: 'limit-reached' });
+}
+
+export function withPending(
+  ctx: SessionContext,
+  kind: NonNullable<SessionContext['pending']>['kind'],
+  generation: number,
+  effects: SessionEffect[],
+): SessionContext {
+  const id = ctx.nextId;
+  if (kind === 'claim') effects.push({ type: 'claim', id, generation });
+  else if (kind === 'resume') effects.push({ type: 'resume', id });
+  else if (kind === 'ping') effects.push({ type: 'ping', id });
+  else {
+    const reason = ctx.stopped.status === 'released' ? ctx.stopped.reason : 'released';
+    effects.push({ type: 'release', id, reason });
+  }
+  return { ...ctx, pending: { kind, id, generation }, nextId: id + 1 };
+}
