@@ -83,7 +83,11 @@ export interface DeviceInfo {
 
 export const WEB_DEVICE: DeviceInfo = { platform: 'web', label: 'Chrome on Linux' };
 
-/** docs/protocol.md §4.2: the claim, relative to `/presence/{uid}`. */
+/**
+ * docs/protocol.md §4.2: the core of the claim, relative to `/presence/{uid}`: the single-location form
+ * a version 1 client sends, still valid (§9). The version 2 writes at the root, with `lastActive` and
+ * the audit event, are built by test/rules/support.ts and by the client module itself.
+ */
 export function claimUpdate(deviceId: string, generation = 0, info: DeviceInfo = WEB_DEVICE): Record<string, unknown> {
   return {
     count: increment(1),
@@ -98,7 +102,7 @@ export function claimUpdate(deviceId: string, generation = 0, info: DeviceInfo =
   };
 }
 
-/** docs/protocol.md §4.6: the release (and the onDisconnect release), relative to `/presence/{uid}`. */
+/** docs/protocol.md §4.6: the core of the release (and the onDisconnect release), relative to `/presence/{uid}`. */
 export function releaseUpdate(deviceId: string): Record<string, unknown> {
   return { count: increment(-1), op: deviceId, [`devices/${deviceId}`]: null };
 }
@@ -119,11 +123,6 @@ export function claim(
 
 export function release(db: Database, uid: string, deviceId: string): Promise<unknown> {
   return presenceRef(db, uid).update(releaseUpdate(deviceId));
-}
-
-/** docs/protocol.md §4.4. */
-export function heartbeat(db: Database, uid: string, deviceId: string): Promise<unknown> {
-  return db.ref(`presence/${uid}/devices/${deviceId}`).update({ lastSeen: serverTimestamp() });
 }
 
 /** Runs `fn` with an admin (`owner`) database that bypasses the rules, as the functions do. */
