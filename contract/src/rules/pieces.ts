@@ -1,0 +1,199 @@
+/**
+ * The named pieces the rules are built from. Each one is a small expression with a meaning in
+ * docs/protocol.md; the rules in build.ts are conjunctions of these, and the generated file shows a
+ * rule's formula in terms of their names. {@link PIECES} is the glossary the file's header prints.
+ */
+import { DEVICE_ID_PATTERN, LABEL_MAX_LENGTH, LABEL_MIN_LENGTH, PING_DEADLINE_MS, STALE_AFTER_MS } from '../index';
+import {
+  type Expr,
+  type Snap,
+  and,
+  auth,
+  cond,
+  data,
+  eq,
+  ge,
+  identifier,
+  le,
+  lt,
+  member,
+  minus,
+  named,
+  ne,
+  newData,
+  not,
+  now,
+  num,
+  or,
+  plus,
+  regex,
+  call,
+} from './expr';
+
+/** The name of each piece with what it means, in the order the header lists them. */
+export const PIECES: ReadonlyArray<readonly [name: string, meaning: string]> = [
+  ['isOwner($uid)', 'the request is signed in as $uid (§8)'],
+  [
+    'passesForceLoginGate',
+    'no notBefore cut-off, or this session signed in at or after it (auth_time >= notBefore; §5.1)',
+  ],
+  ['countBefore', 'count before the write; absent = 0'],
+  ['countAfter', 'count as the write leaves it'],
+  ['countMoves', 'count is a number after the write and differs from countBefore'],
+  ['op', 'the deviceId the write names in op'],
+  ['entryAppears(k)', 'devices/k is absent before the write and present after it'],
+  ['entryDisappears(k)', 'devices/k is present before the write and absent after it'],
+  ['limitFor($uid)', '/limits/$uid when it is a number, else the default limit (§2)'],
+  ['currentGeneration', "the user's generation before the write; absent = 0 (§1, invariant 3)"],
+  ['isNow(x)', "x == now: only the server's clock, as serverTimestamp() writes it (§4)"],
+  ['isStaleEntry(k)', 'leaseExpired(k) || missedPing(k): devices/k may be swept (§4.10)'],
+  ['leaseExpired(k)', "devices/k's lastSeen is older than STALE_AFTER_MS (§4.10)"],
+  ['missedPing(k)', 'devices/k did not answer a ping within PING_DEADLINE_MS (§4.9)'],
+  ['noRecentPing', 'no ping, or the last one is PING_DEADLINE_MS old (§4.9)'],
+  ['isCreate', 'the node is absent before the write and present after it'],
+  ['isDelete', 'the node is present before the write and absent after it'],
+  ['isUpdate', 'the node is present before and after the write'],
+  ['isCompleteEntry', 'a device entry with all five fields (§2)'],
+  ['unchanged(f)', 'field f of the entry is the same after the write as before'],
+  ['isDeviceId', 'a string matching DEVICE_ID_PATTERN (§3)'],
+  ['isPlatform', 'one of the configured platforms (§2)'],
+  ['isLabel', 'a string of LABEL_MIN_LENGTH to LABEL_MAX_LENGTH characters (§2)'],
+  ['isLimit', 'an integer within the limit bounds (§7)'],
+];
+
+export const ENTRY_FIELDS = ['claimedAt', 'lastSeen', 'generation', 'platform', 'label'] as const;
+export const NOTICE_FIELDS = ['reason', 'at', 'generation'] as const;
+export const EVENT_REQUIRED_FIELDS = ['type', 'deviceId', 'at'] as const;
+
+/** `(s.isNumber() ? s.val() : fallback)`: an absent counter or generation reads as its default. */
+function numberOr(s: Snap, fallback: Expr): Expr {
+  return cond(s.isNumber(), s.val(), fallback);
+}
+
+export function isOwner(uid: Expr): Expr {
+  return named(`isOwner(${uid.formula})`, and(ne(auth, identifier('null')), eq(member(auth, 'uid'), uid)));
+}
+
+/** docs/security.md, "The force-login gate": `notBefore` is in seconds, like `auth_time`. */
+export function passesForceLoginGate(notBefore: Snap): Expr {
+  return named(
+    'passesForceLoginGate',
+    or(not(notBefore.exists()), ge(member(member(auth, 'token'), 'auth_time'), notBefore.val())),
+  );
+}
+
+/** `count` is a snapshot of the user's count taken from `data` or `root` (the state before the write). */
+export function countBefore(count: Snap): Expr {
+  return named('countBefore', numberOr(count, num(0)));
+}
+
+/** `count` is a snapshot of the user's count taken from `newData`. */
+export function countAfter(count: Snap): Expr {
+  return named('countAfter', count.val());
+}
+
+export function countMoves(before: Snap, after: Snap): Expr {
+  return named('countMoves', and(after.isNumber(), ne(after.val(), countBefore(before))));
+}
+
+export function opValue(op: Snap): Expr {
+  return named('op', op.val());
+}
+
+/** The entry `key` exists in `after` (a snapshot from `newData`) but not in `before`. */
+export function entryAppears(key: Expr, before: Snap, after: Snap): Expr {
+  return named(`entryAppears(${key.formula})`, and(not(before.exists()), after.exists()));
+}
+
+export function entryDisappears(key: Expr, before: Snap, after: Snap): Expr {
+  return named(`entryDisappears(${key.formula})`, and(before.exists(), not(after.exists())));
+}
+
+/** `limit` is `root.child(<limits>).child($uid)`: the per-user limit, which only the server writes. */
+export function limitFor(uid: Expr, limit: Snap, defaultLimit: number): Expr {
+  return named(`limitFor(${uid.formula})`, numberOr(limit, num(defaultLimit)));
+}
+
+export function currentGeneration(generation: Snap): Expr {
+  return named('currentGeneration', numberOr(generation, num(0)));
+}
+
+export function isNow(value: Expr): Expr {
+  return named(`isNow(${value.formula})`, eq(value, now));
+}
+
+/** The lease ran out: three missed hourly renewals (docs/protocol.md §4.4, §4.10). */
+export function leaseExpired(key: Expr, entry: Snap): Expr {
+  return named(`leaseExpired(${key.formula})`, lt(entry.child('lastSeen').val(), minus(now, num(STALE_AFTER_MS))));
+}
+
+/** A liveness check was asked, its deadline passed, and the entry did not renew since (§4.9). */
+export function missedPing(key: Expr, entry: Snap, ping: Snap): Expr {
+  return named(
+    `missedPing(${key.formula})`,
+    and(
+      ping.isNumber(),
+      lt(entry.child('lastSeen').val(), ping.val()),
+      ge(now, plus(ping.val(), num(PING_DEADLINE_MS))),
+    ),
+  );
+}
+
+export function isStaleEntry(key: Expr, entry: Snap, ping: Snap): Expr {
+  return named(`isStaleEntry(${key.formula})`, or(leaseExpired(key, entry), missedPing(key, entry, ping)));
+}
+
+/** At the `ping` node: a new check only once the previous one's deadline has passed. */
+export function noRecentPing(ping: Snap): Expr {
+  return named('noRecentPing', or(not(ping.isNumber()), ge(now, plus(ping.val(), num(PING_DEADLINE_MS)))));
+}
+
+export const isCreate = named('isCreate', and(not(data.exists()), newData.exists()));
+export const isDelete = named('isDelete', and(data.exists(), not(newData.exists())));
+export const isUpdate = named('isUpdate', and(data.exists(), newData.exists()));
+
+export const isCompleteEntry = named('isCompleteEntry', newData.hasChildren(ENTRY_FIELDS));
+
+/** At a device entry: field `field` keeps its value. */
+export function unchanged(field: string): Expr {
+  return named(`unchanged('${field}')`, eq(newData.child(field).val(), data.child(field).val()));
+}
+
+function matches(value: Expr, pattern: RegExp): Expr {
+  return call(value, 'matches', regex(pattern));
+}
+
+/** At a node that must hold a deviceId (§3): `op`, an audit event's `deviceId`. */
+export const isDeviceId = named('isDeviceId', and(newData.isString(), matches(newData.val(), DEVICE_ID_PATTERN)));
+
+/** A `$deviceId` key matches the pattern (a key is always a string). */
+export function deviceIdKey(key: Expr): Expr {
+  return matches(key, DEVICE_ID_PATTERN);
+}
+
+/** `^(web|ios|…)$` from the configured platforms (validated to be plain words). */
+export function platformPattern(platforms: readonly string[]): RegExp {
+  return new RegExp(`^(${platforms.join('|')})$`);
+}
+
+export function isPlatform(platforms: readonly string[]): Expr {
+  return named('isPlatform', and(newData.isString(), matches(newData.val(), platformPattern(platforms))));
+}
+
+export const isLabel = named(
+  'isLabel',
+  and(
+    newData.isString(),
+    ge(member(newData.val(), 'length'), num(LABEL_MIN_LENGTH)),
+    le(member(newData.val(), 'length'), num(LABEL_MAX_LENGTH)),
+  ),
+);
+
+export function isLimit(min: number, max: number): Expr {
+  return named('isLimit', and(newData.isNumber(), ge(newData.val(), num(min)), le(newData.val(), num(max))));
+}
+
+/** One of a fixed set of words, as a regular expression (an audit event's `type`). */
+export function isOneOf(words: readonly string[]): Expr {
+  return and(newData.isString(), matches(newData.val(), new RegExp(`^(${words.join('|')})$`)));
+}

@@ -1,0 +1,310 @@
+/**
+ * The rules of `/presence/{uid}` (docs/protocol.md §2, §4): the counter, its entries, the liveness
+ * check and the eviction notices. Split from build.ts only for size; `§N` is a section of
+ * docs/protocol.md.
+ */
+import { type RuleEntry, indexOn, location, rule } from './document';
+import {
+  At,
+  type PathKey,
+  and,
+  cond,
+  data,
+  eq,
+  ge,
+  identifier,
+  le,
+  lt,
+  minus,
+  newData,
+  not,
+  num,
+  or,
+  plus,
+  str,
+} from './expr';
+import type { RulesOptions } from './options';
+import {
+  NOTICE_FIELDS,
+  countAfter,
+  countBefore,
+  countMoves,
+  currentGeneration,
+  deviceIdKey,
+  entryAppears,
+  entryDisappears,
+  isCompleteEntry,
+  isCreate,
+  isDelete,
+  isDeviceId,
+  isLabel,
+  isNow,
+  isOwner,
+  isPlatform,
+  isStaleEntry,
+  isUpdate,
+  limitFor,
+  noRecentPing,
+  opValue,
+  passesForceLoginGate,
+  unchanged,
+} from './pieces';
+
+const $uid = identifier('$uid');
+const $deviceId = identifier('$deviceId');
+const ONE = num(1);
+const ZERO = num(0);
+
+export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions): RuleEntry {
+  const user = (...keys: readonly PathKey[]): PathKey[] => [paths.presence, $uid, ...keys];
+  const limitOf = (at: At) => limitFor($uid, at.root([paths.limits, $uid]), defaultLimit);
+
+  const atCount = new At(user('count'));
+  const op = opValue(atCount.newData(user('op')));
+  const count = location(
+    'count',
+    undefined,
+    rule(
+      '.write',
+      and(
+        isOwner($uid),
+        newData.exists(),
+        atCount.newData(user('op')).isString(),
+        or(
+          and(
+            eq(countAfter(newData), plus(countBefore(data), ONE)),
+            entryAppears(op, atCount.data(user('devices', op)), atCount.newData(user('devices', op))),
+          ),
+          and(
+            eq(countAfter(newData), minus(countBefore(data), ONE)),
+            entryDisappears(op, atCount.data(user('devices', op)), atCount.newData(user('devices', op))),
+          ),
+        ),
+      ),
+      'Invariant 1, count == the number of entries (§1): count moves by exactly one, and only with the entry named by op appearing (a claim, §4.2) or disappearing (a release, §4.6). A release whose entry is already gone is refused, so an onDisconnect release that runs after an eviction does not count twice.',
+    ),
+    rule(
+      '.validate',
+      and(
+        newData.isNumber(),
+        ge(countAfter(newData), ZERO),
+        or(le(countAfter(newData), limitOf(atCount)), lt(countAfter(newData), countBefore(data))),
+      ),
+      'Invariant 2, count <= limit (§1, §2): no claim takes count above the limit; a decrease is always allowed, so releases still work after an admin lowered the limit (§5.5). The default limit is the only number in this rule.',
+    ),
+  );
+
+  const atOp = new At(user('op'));
+  const opNode = location(
+    'op',
+    undefined,
+    rule(
+      '.write',
+      and(isOwner($uid), newData.isString(), countMoves(atOp.data(user('count')), atOp.newData(user('count')))),
+      'op names the device of the claim or release it comes with, so it is only written together with a count move (§4.7).',
+    ),
+    rule('.validate', isDeviceId, 'op is a deviceId (§3).'),
+  );
+
+  const generation = location(
+    'generation',
+    undefined,
+    rule('.write', false, 'Server only: a force login bumps it (§5.1); invariant 3 compares entries with it.'),
+    rule('.validate', and(newData.isNumber(), ge(newData.val(), ZERO)), 'An integer >= 0 (§2).'),
+  );
+  const notBefore = location(
+    'notBefore',
+    undefined,
+    rule('.write', false, 'Server only: the force-login cut-off, in seconds like auth_time (§5.1).'),
+    rule('.validate', newData.isNumber(), 'A number of seconds (§2).'),
+  );
+  const lastActive = location(
+    'lastActive',
+    undefined,
+    rule(
+      '.write',
+      and(isOwner($uid), isNow(newData.val())),
+      'Written with each claim and lease renewal, only as the server time, so the sweep finds users who went quiet (§4.4, §5.3).',
+    ),
+    rule('.validate', newData.isNumber(), 'Milliseconds (§2).'),
+  );
+
+  const atPing = new At(user('ping'));
+  const ping = location(
+    'ping',
+    undefined,
+    rule(
+      '.write',
+      and(
+        isOwner($uid),
+        isNow(newData.val()),
+        passesForceLoginGate(atPing.data(user('notBefore'))),
+        noRecentPing(data),
+      ),
+      "A liveness check (§4.9): stamped with the server time, by a session the force-login gate lets through, at most once per PING_DEADLINE_MS so no client can make the user's devices write in a loop.",
+    ),
+    rule('.validate', newData.isNumber(), 'Milliseconds (§2).'),
+  );
+
+  const atNotice = new At(user('evicted', $deviceId));
+  const entryOfNotice = atNotice.data(user('devices', $deviceId));
+  const notice = location(
+    '$deviceId',
+    undefined,
+    rule(
+      '.write',
+      and(
+        isOwner($uid),
+        or(
+          not(newData.exists()),
+          and(
+            entryDisappears($deviceId, entryOfNotice, atNotice.newData(user('devices', $deviceId))),
+            isStaleEntry($deviceId, entryOfNotice, atNotice.data(user('ping'))),
+          ),
+        ),
+      ),
+      "The owner may delete a notice, and write one only in the client sweep of a stale entry (§4.10): the entry goes away in the same write, and it missed a liveness check or its lease ran out. Every other notice is the server's (§4.8).",
+    ),
+    rule(
+      '.validate',
+      and(
+        newData.hasChildren(NOTICE_FIELDS),
+        eq(newData.child('reason').val(), str('swept')),
+        isNow(newData.child('at').val()),
+        eq(newData.child('generation').val(), currentGeneration(atNotice.data(user('generation')))),
+      ),
+      'A client-written notice is exactly { reason: swept, at: now, generation: the current one } (§4.10); checked as a whole so no field can be left out.',
+    ),
+    location('reason', undefined, rule('.validate', eq(newData.val(), str('swept')), 'Clients only sweep (§4.10).')),
+    location('at', undefined, rule('.validate', isNow(newData.val()), 'The server time of the sweep.')),
+    location(
+      'generation',
+      undefined,
+      rule(
+        '.validate',
+        eq(newData.val(), currentGeneration(atNotice.child('generation').data(user('generation')))),
+        'The generation the sweep happened in (§4.8).',
+      ),
+    ),
+    location('$other', undefined, rule('.validate', false, 'No other field (§2).')),
+  );
+
+  const atEntry = new At(user('devices', $deviceId));
+  const gate = passesForceLoginGate(atEntry.data(user('notBefore')));
+  const opAfter = opValue(atEntry.newData(user('op')));
+  const countAfterEntry = countAfter(atEntry.newData(user('count')));
+  const countBeforeEntry = countBefore(atEntry.data(user('count')));
+  const generationNow = currentGeneration(atEntry.data(user('generation')));
+  const entry = location(
+    '$deviceId',
+    undefined,
+    rule(
+      '.write',
+      and(
+        isOwner($uid),
+        or(
+          and(
+            isCreate,
+            isCompleteEntry,
+            gate,
+            eq(opAfter, $deviceId),
+            eq(countAfterEntry, plus(countBeforeEntry, ONE)),
+            eq(newData.child('generation').val(), generationNow),
+            isNow(newData.child('claimedAt').val()),
+            isNow(newData.child('lastSeen').val()),
+          ),
+          and(isDelete, eq(opAfter, $deviceId), eq(countAfterEntry, minus(countBeforeEntry, ONE))),
+          and(
+            isUpdate,
+            isCompleteEntry,
+            gate,
+            eq(data.child('generation').val(), generationNow),
+            unchanged('generation'),
+            unchanged('claimedAt'),
+            unchanged('platform'),
+            or(isNow(newData.child('lastSeen').val()), unchanged('lastSeen')),
+          ),
+        ),
+      ),
+      'Three ways to write an entry. A claim (§4.2) creates it with count + 1 and op == its id (invariant 1), in the current generation (invariant 3), stamped now, past the force-login gate. A release (§4.6) removes it with count - 1 and op == its id. A renewal or label change (§4.4, §4.5) keeps claimedAt, generation and platform, and sets lastSeen only to now.',
+    ),
+    rule(
+      '.validate',
+      and(deviceIdKey($deviceId), isCompleteEntry),
+      'The key is a deviceId (§3); all five fields (§2).',
+    ),
+    location(
+      'claimedAt',
+      undefined,
+      rule(
+        '.validate',
+        and(newData.isNumber(), cond(data.exists(), eq(newData.val(), data.val()), isNow(newData.val()))),
+        'Set to the server time at the claim; never changes (§2).',
+      ),
+    ),
+    location(
+      'lastSeen',
+      undefined,
+      rule(
+        '.validate',
+        and(newData.isNumber(), or(isNow(newData.val()), eq(newData.val(), data.val()))),
+        'Only ever set to the server time (§4.4).',
+      ),
+    ),
+    location(
+      'generation',
+      undefined,
+      rule(
+        '.validate',
+        and(
+          newData.isNumber(),
+          cond(
+            data.exists(),
+            eq(newData.val(), data.val()),
+            eq(newData.val(), currentGeneration(atEntry.child('generation').root(user('generation')))),
+          ),
+        ),
+        'Invariant 3: the generation at claim time; never changes (§1, §2).',
+      ),
+    ),
+    location(
+      'platform',
+      undefined,
+      rule(
+        '.validate',
+        and(isPlatform(platforms), or(not(data.exists()), eq(newData.val(), data.val()))),
+        'One of the configured platforms; never changes (§2).',
+      ),
+    ),
+    location(
+      'label',
+      undefined,
+      rule('.validate', isLabel, 'A display string, LABEL_MIN_LENGTH to LABEL_MAX_LENGTH long (§2).'),
+    ),
+    location('$other', undefined, rule('.validate', false, 'No other field (§2).')),
+  );
+
+  return location(
+    paths.presence,
+    `/${paths.presence}/{uid}: the user's device counter, entries and eviction notices (§2). Only the owner reads it; the server (firebase-admin) bypasses these rules and keeps the same invariants by construction (§5).`,
+    location(
+      '$uid',
+      undefined,
+      rule(
+        '.read',
+        isOwner($uid),
+        'The owner reads the whole node: count, generation, entries, notices, ping (§4.1, §8).',
+      ),
+      count,
+      opNode,
+      generation,
+      notBefore,
+      lastActive,
+      ping,
+      location('evicted', 'Eviction notices (§4.8).', notice),
+      location('devices', 'One entry per device holding a slot (§2).', entry),
+      location('$other', undefined, rule('.validate', false, 'No other child of the presence node (§2).')),
+    ),
+    indexOn(['lastActive'], 'The scheduled sweep queries orderByChild(lastActive) (§5.3).'),
+  );
+}
