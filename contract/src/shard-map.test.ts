@@ -144,7 +144,7 @@ describe('validateShardMap', () => {
   it.each<[string, unknown, ShardMapErrorCode | 'no error']>([
     ['one instance', { instances: [DEFAULT] }, 'no error'],
     ['a migration', { instances: [DEFAULT, P1], epoch: 1, previous: [DEFAULT] }, 'no error'],
-    ['not an object', null, 'empty-instances'],
+    ['not an object', null, 'invalid-map'],
     ['no instances', {}, 'empty-instances'],
     ['an empty list', { instances: [] }, 'empty-instances'],
     ['a duplicate', { instances: [DEFAULT, P1, DEFAULT] }, 'duplicate-instance'],

@@ -43,6 +43,7 @@ const REGION_PATTERN = /^[a-z]+-[a-z]+[0-9]+$/;
 const EMULATOR_HOST_PATTERN = /^[^\s/?#]+$/;
 
 export type ShardMapErrorCode =
+  | 'invalid-map'
   | 'empty-instances'
   | 'duplicate-instance'
   | 'invalid-instance'
@@ -107,7 +108,7 @@ export function validateInstances(instances: unknown, field = 'instances'): read
 /** Checks a whole shard map (§10.2) and returns a frozen copy, or throws a ShardMapError. */
 export function validateShardMap(map: unknown): ShardMap {
   if (typeof map !== 'object' || map === null) {
-    throw new ShardMapError('empty-instances', 'a shard map is an object { instances, epoch?, previous? }', map);
+    throw new ShardMapError('invalid-map', 'a shard map is an object { instances, epoch?, previous? }', map);
   }
   const { instances, epoch, previous } = map as Record<string, unknown>;
   const checked = validateInstances(instances);
@@ -125,8 +126,8 @@ export function validateShardMap(map: unknown): ShardMap {
 
 /**
  * UTF-8 bytes of `text`, as TextEncoder gives them. A lone surrogate throws instead of becoming
- * U+FFFD: Kotlin's `encodeToByteArray` writes `?` there and Swift cannot hold one, so such a uid
- * would hash differently on other platforms.
+ * U+FFFD: Java's `getBytes(UTF_8)` (Kotlin on the JVM) writes `?` there and a Swift String cannot
+ * hold one, so such a uid would hash differently on other platforms.
  */
 export function utf8Encode(text: string): Uint8Array {
   const bytes: number[] = [];
