@@ -1,10 +1,13 @@
 /**
  * The default device limit N has one authoritative place: the `presence/$uid/count/.validate` rule
  * in database.rules.json (docs/protocol.md §2, "The default limit N = 2"). Code that needs the number
- * keeps a `DEFAULT_DEVICE_LIMIT` constant; this test fails as soon as any copy disagrees.
+ * takes `DEFAULT_DEVICE_LIMIT` from `@device-limit/contract` (protocol version 2), which the client
+ * module and the functions re-export; this test fails as soon as that constant, or any copy of it
+ * left in a package, disagrees.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
+import { DEFAULT_DEVICE_LIMIT } from '@device-limit/contract';
 import { defaultLimitFromRules, RULES_FILE } from '../helpers/presence';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -41,8 +44,12 @@ describe('the default device limit', () => {
     expect(Number(row?.[1])).toBe(limit);
   });
 
-  test('every DEFAULT_DEVICE_LIMIT constant in functions/ and client-sdk/ agrees with the rules', () => {
-    const copies = ['functions/src', 'client-sdk/src'].flatMap((dir) =>
+  test('@device-limit/contract states the same number', () => {
+    expect(DEFAULT_DEVICE_LIMIT).toBe(limit);
+  });
+
+  test('every DEFAULT_DEVICE_LIMIT constant in contract/, functions/ and client-sdk/ agrees with the rules', () => {
+    const copies = ['contract/src', 'functions/src', 'client-sdk/src'].flatMap((dir) =>
       sourceFiles(path.join(ROOT, dir)).flatMap((file) =>
         [...readFileSync(file, 'utf8').matchAll(CONSTANT)].map((m) => ({
           file: path.relative(ROOT, file),
@@ -50,8 +57,8 @@ describe('the default device limit', () => {
         })),
       ),
     );
-    // Both packages keep one copy: finding none would make this check pass vacuously.
-    expect(copies.map((copy) => copy.file.split('/')[0]).sort()).toEqual(['client-sdk', 'functions']);
+    // The contract package keeps the one copy: finding none would make this check pass vacuously.
+    expect(copies.map((copy) => copy.file)).toContain('contract/src/index.ts');
     expect(copies.filter((copy) => copy.value !== limit)).toEqual([]);
   });
 });
