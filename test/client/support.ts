@@ -1,34 +1,50 @@
 /**
  * Devices for the client-module integration tests: each device is its own `firebase` web app (its own
  * socket) signed in as the same user with connectDatabaseEmulator's mock token, connected through a
- * TCP proxy the test can cut (an abrupt network loss) or close (the device is gone). The database is
- * reached only through FIREBASE_DATABASE_EMULATOR_HOST (emulatorAddress), so the suite runs unchanged
- * against the official emulator. The server-side operations (force login, remote sign-out, sweep)
- * are performed as the owner over REST with exactly the writes docs/protocol.md §5 specifies.
+ * TCP proxy the test can cut (an abrupt network loss), freeze (an app suspended with its socket open)
+ * or close (the device is gone). The database is reached only through FIREBASE_DATABASE_EMULATOR_HOST
+ * (emulatorAddress), so the suite runs unchanged against the official emulator, except in the files
+ * that call `useEmulator` with an emulator of their own (own-emulator.ts). The server-side operations
+ * (force login, remote sign-out, sweep) are performed as the owner over REST with exactly the writes
+ * docs/protocol.md §5 specifies.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import * as path from 'node:path';
 import { deleteApp, initializeApp, setLogLevel, type FirebaseApp } from 'firebase/app';
-import { connectDatabaseEmulator, getDatabase, type Database } from 'firebase/database';
+import { connectDatabaseEmulator, getDatabase, ref, update, type Database } from 'firebase/database';
 import {
+  generateDeviceId,
   startDeviceSession,
   type DeviceIdStorage,
   type DeviceSession,
   type DeviceSessionOptions,
   type DeviceSessionState,
 } from '../../client-sdk/src';
-import { emulatorAddress } from '../helpers/emulator';
+import { claimUpdate } from '../../client-sdk/src/database';
+import { emulatorAddress, type EmulatorAddress } from '../helpers/emulator';
 
 // Refused writes are part of the protocol (a claim over the limit); keep the SDK's warnings quiet.
 setLogLevel('error');
 
 const RULES_FILE = path.resolve(__dirname, '../../database.rules.json');
 
+/** An emulator this test file runs itself (own-emulator.ts), or null for the shared one. */
+let ownDatabase: EmulatorAddress | null = null;
+
+/** Points every helper of this file (and so every device) at `address`, for this test file. */
+export function useEmulator(address: EmulatorAddress | null): void {
+  ownDatabase = address;
+}
+
+function database(): EmulatorAddress {
+  return ownDatabase ?? emulatorAddress();
+}
+
 /** Loads the real database.rules.json into namespace `ns`, as the owner (firebase-tools does the same). */
 export async function loadRules(ns: string): Promise<void> {
-  const { hostAndPort } = emulatorAddress();
+  const { hostAndPort } = database();
   const response = await fetch(`http://${hostAndPort}/.settings/rules.json?ns=${ns}`, {
     method: 'PUT',
     headers: { Authorization: 'Bearer owner' },
@@ -39,7 +55,7 @@ export async function loadRules(ns: string): Promise<void> {
 
 /** One REST call as the owner (rules bypassed), e.g. `owner('GET', 'presence/u1', ns)`. */
 export async function owner(method: 'GET' | 'PUT' | 'PATCH', at: string, ns: string, body?: unknown): Promise<unknown> {
-  const { hostAndPort } = emulatorAddress();
+  const { hostAndPort } = database();
   const response = await fetch(`http://${hostAndPort}/${at}.json?ns=${ns}`, {
     method,
     headers: { Authorization: 'Bearer owner' },
@@ -50,15 +66,17 @@ export async function owner(method: 'GET' | 'PUT' | 'PATCH', at: string, ns: str
   return JSON.parse(text) as unknown;
 }
 
-interface PresenceJson {
+export interface PresenceJson {
   count?: number;
   generation?: number;
   notBefore?: number;
+  ping?: number;
+  lastActive?: number;
   devices?: Record<
     string,
     { claimedAt: number; lastSeen: number; generation: number; platform: string; label: string }
   >;
-  evicted?: Record<string, unknown>;
+  evicted?: Record<string, { reason: string; at: number; generation: number }>;
 }
 
 export async function readPresence(ns: string, uid: string): Promise<PresenceJson> {
@@ -115,10 +133,16 @@ export async function removeAsServer(
   });
 }
 
-/** A TCP proxy in front of the emulator: `cut()` resets every socket (no close handshake). */
+/**
+ * A TCP proxy in front of the emulator: `cut()` resets every socket (no close handshake); `freeze()`
+ * holds every byte in both directions with the sockets open (an app suspended by its OS, a network
+ * that silently drops), and `thaw()` delivers what it held, in order.
+ */
 export class DeviceLink {
   private readonly sockets = new Set<Socket>();
   private accepting = true;
+  private frozen = false;
+  private held: Array<[Socket, Buffer]> = [];
 
   private constructor(
     private readonly server: Server,
@@ -126,26 +150,10 @@ export class DeviceLink {
   ) {}
 
   static async open(): Promise<DeviceLink> {
-    const { host, port } = emulatorAddress();
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const link = new DeviceLink(server, (server.address() as AddressInfo).port);
-    server.on('connection', (client) => {
-      if (!link.accepting) {
-        client.resetAndDestroy();
-        return;
-      }
-      const upstream = connect(port, host);
-      for (const socket of [client, upstream]) {
-        link.sockets.add(socket);
-        socket.on('close', () => link.sockets.delete(socket));
-        socket.on('error', () => undefined);
-      }
-      client.pipe(upstream);
-      upstream.pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
+    server.on('connection', (client) => link.accept(client));
     return link;
   }
 
@@ -153,11 +161,21 @@ export class DeviceLink {
   cut(): void {
     for (const socket of this.sockets) socket.resetAndDestroy();
     this.sockets.clear();
+    this.held = [];
   }
 
   /** Refuses new connections: a cut device then stays away, as a killed app does. */
   refuse(): void {
     this.accepting = false;
+  }
+
+  freeze(): void {
+    this.frozen = true;
+  }
+
+  thaw(): void {
+    this.frozen = false;
+    for (const [to, chunk] of this.held.splice(0)) if (!to.destroyed) to.write(chunk);
   }
 
   get connections(): number {
@@ -168,6 +186,30 @@ export class DeviceLink {
     this.refuse();
     this.cut();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(client: Socket): void {
+    if (!this.accepting) {
+      client.resetAndDestroy();
+      return;
+    }
+    // Looked up per connection: a restarted emulator of this file listens on the same port.
+    const { host, port } = database();
+    const upstream = connect(port, host);
+    for (const socket of [client, upstream]) {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+      socket.on('error', () => undefined);
+    }
+    const forward = (from: Socket, to: Socket) =>
+      from.on('data', (chunk: Buffer) => {
+        if (this.frozen) this.held.push([to, chunk]);
+        else if (!to.destroyed) to.write(chunk);
+      });
+    forward(client, upstream);
+    forward(upstream, client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
   }
 }
 
@@ -200,11 +242,11 @@ export async function connectDevice(
   uid: string,
   authTime = 1_700_000_000,
 ): Promise<{ db: Database; app: FirebaseApp; link: DeviceLink }> {
-  const { host } = emulatorAddress();
+  const { host, port } = database();
   const link = await DeviceLink.open();
   links.add(link);
   const app = initializeApp(
-    { projectId: 'demo-client', databaseURL: `http://${host}:${emulatorAddress().port}?ns=${ns}` },
+    { projectId: 'demo-client', databaseURL: `http://${host}:${port}?ns=${ns}` },
     `device-${randomBytes(4).toString('hex')}`,
   );
   apps.add(app);
@@ -244,6 +286,40 @@ export async function killDevice(device: Device): Promise<void> {
   await device.link.close();
   await deleteApp(device.app);
   apps.delete(device.app);
+}
+
+/**
+ * A ghost (docs/protocol.md §4.2): an entry written by a version 2 claim whose onDisconnect
+ * registration was lost, as when the connection dies between the two. The app that wrote it is gone;
+ * nothing will ever release or renew it. Returns its deviceId.
+ */
+export async function writeGhost(ns: string, uid: string, label = 'Ghost'): Promise<string> {
+  const { db, app, link } = await connectDevice(ns, uid);
+  const deviceId = generateDeviceId();
+  const presence = await readPresence(ns, uid);
+  await update(
+    ref(db),
+    claimUpdate(uid, deviceId, { generation: presence.generation ?? 0, platform: 'web', label }, null),
+  );
+  await link.close();
+  await deleteApp(app);
+  apps.delete(app);
+  return deviceId;
+}
+
+export interface AuditEventJson {
+  type: string;
+  deviceId: string;
+  at: number;
+  reason?: string;
+}
+
+/** `/presenceEvents/{uid}` in push-id (time) order (docs/protocol.md §6). */
+export async function readAuditEvents(ns: string, uid: string): Promise<AuditEventJson[]> {
+  const events = ((await owner('GET', `presenceEvents/${uid}`, ns)) ?? {}) as Record<string, AuditEventJson>;
+  return Object.keys(events)
+    .sort()
+    .map((key) => events[key] as AuditEventJson);
 }
 
 export async function disposeAll(): Promise<void> {
