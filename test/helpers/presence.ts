@@ -10,6 +10,7 @@ import { initializeTestEnvironment } from '@firebase/rules-unit-testing';
 import { setLogLevel } from 'firebase/app';
 import type { RulesTestContext, RulesTestEnvironment } from '@firebase/rules-unit-testing';
 import { emulatorAddress, freshNamespace } from './emulator';
+import { parseJsoncValue } from '../../contract/src/merge/jsonc';
 
 // Refused writes are what these tests expect; keep the SDK's "FIREBASE WARNING: … permission_denied" quiet.
 setLogLevel('error');
@@ -57,7 +58,8 @@ export async function startRulesEnvironment(prefix = 'demo-rules'): Promise<Rule
 
 /** The default limit as the rules state it: the literal in `presence/$uid/count/.validate`. */
 export function defaultLimitFromRules(rulesText = readFileSync(RULES_FILE, 'utf8')): number {
-  const rules = JSON.parse(rulesText) as {
+  // The rules file carries comments (it is generated with them), so plain JSON.parse would refuse it.
+  const rules = parseJsoncValue(rulesText) as {
     rules: { presence: { $uid: { count: { '.validate': string } } } };
   };
   const validate = rules.rules.presence.$uid.count['.validate'];
