@@ -178,7 +178,8 @@ describe('each named piece means what its name says', () => {
     ],
   ])('%s', (_name, expr, env, expected) => {
     const path = env.path === 'evicted' ? ['presence', 'u1', 'evicted', 'dev-00001'] : ['presence', 'u1', 'count'];
-    const wildcards = env.path === 'evicted' ? { $uid: 'u1', $deviceId: 'dev-00001' } : { $uid: 'u1' };
+    const wildcards: Record<string, string> =
+      env.path === 'evicted' ? { $uid: 'u1', $deviceId: 'dev-00001' } : { $uid: 'u1' };
     const result = evaluateExpression(expr.text, {
       auth: 'auth' in env ? (env.auth as Record<string, unknown> | null) : { uid: 'u1' },
       data: env.data,
