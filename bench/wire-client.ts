@@ -1,5 +1,5 @@
 /**
- * A lightweight load generator that speaks the SDK's wire protocol (protocol reference §2–§4) over
+ * A lightweight load generator that speaks the SDK's wire protocol (docs/wire-protocol.md §2–4) over
  * the `ws` package: the same frames an SDK `set()` produces, without the SDK's client-side cost
  * (its sync tree, event raising and per-message socket writes). On a 2-core machine 100 real SDK
  * clients in one process saturate their own core long before the server's, so this is what measures

@@ -9,7 +9,7 @@ export type DatabaseErrorCode =
   | 'invalid_data'
   | 'invalid_path'
   | 'invalid_query'
-  /** an oversized write: the SDK surfaces `WRITE_TOO_BIG: <message>` (firebase-import #46) */
+  /** an oversized write: the SDK surfaces `WRITE_TOO_BIG: <message>` (https://github.com/firebase/firebase-import/issues/46) */
   | 'write_too_big'
   | 'invalid_token'
   | 'bad_request';

@@ -1,5 +1,5 @@
 /**
- * Auth as the emulator must derive it (protocol reference §9, §11): mock ID tokens (unsigned,
+ * Auth as the emulator must derive it (docs/wire-protocol.md §9, docs/wire-protocol.md §11): mock ID tokens (unsigned,
  * expired) become `auth` with uid/provider/token claims; `owner` is the admin credential; firebase-admin's
  * `databaseAuthVariableOverride` narrows it; no token means `auth == null`. Rules are installed per
  * namespace over REST, as rules-unit-testing does.

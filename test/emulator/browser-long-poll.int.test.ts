@@ -1,8 +1,8 @@
 /**
- * The real browser SDK (firebase's own ES module build, served locally) in Chromium, started on long
- * polling as a browser does after a failed WebSocket (`previous_websocket_failure` in localStorage,
- * protocol reference §1.4): it must connect, work, and upgrade to WebSocket (§14.2); with WebSocket
- * unavailable it must keep working on long polling alone, across held polls.
+ * The real browser SDK (firebase's own ES module build, served locally) in Chromium, started on long polling as a
+ * browser does after a failed WebSocket (`previous_websocket_failure` in localStorage, docs/wire-protocol.md §1.4): it
+ * must connect, work, and upgrade to WebSocket (docs/wire-protocol.md §14.2); with WebSocket unavailable it must keep
+ * working on long polling alone, across held polls.
  *
  * Needs Debian's chromium (test/helpers/browser.ts); without it the suite says why, and fails under CI.
  */

@@ -22,7 +22,7 @@ function randomString(max = 12): string {
   return Array.from({ length: int(max) }, () => pick(ALPHABET)).join('');
 }
 
-/** Whether the server's reassembler (§2.2) is left waiting for more frames after `frames`. */
+/** Whether the server's reassembler (docs/wire-protocol.md §2.2) is left waiting for more frames after `frames`. */
 function leavesMessageOpen(frames: readonly string[]): boolean {
   let remaining = 0;
   for (const frame of frames) {

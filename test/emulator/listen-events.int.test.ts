@@ -1,7 +1,7 @@
 /**
  * Listen event sequences as the official server produces them, observed through the real `firebase`
  * SDK: value and child events from a second writer, shadowed listens, priorities and `.info`.
- * Protocol reference §5 (listens) and §6 (data model).
+ * docs/wire-protocol.md §5 (listens) and §6 (data model).
  */
 import {
   onChildAdded,

@@ -1,7 +1,7 @@
 /**
- * Long polling for browsers (protocol reference §14) and the upgrade to WebSocket (§14.2), driven by
- * a client that follows BrowserPollConnection step by step (test/helpers/long-poll-client.ts), next
- * to real SDK clients on WebSockets.
+ * Long polling for browsers (docs/wire-protocol.md §14) and the upgrade to WebSocket (docs/wire-protocol.md §14.2),
+ * driven by a client that follows BrowserPollConnection step by step (test/helpers/long-poll-client.ts), next to real
+ * SDK clients on WebSockets.
  */
 import { onValue, ref, set } from 'firebase/database';
 import { emulatorAddress, freshNamespace } from '../helpers/emulator';

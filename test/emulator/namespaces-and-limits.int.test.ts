@@ -1,7 +1,7 @@
 /**
- * Namespaces are isolated databases (`?ns=`, protocol reference §1.1); large messages cross the
- * socket in both directions (> 16 KiB, so the frame splitting of §2.2 is exercised by the real SDK);
- * production limits on keys, depth and data are enforced with production-style errors.
+ * Namespaces are isolated databases (`?ns=`, docs/wire-protocol.md §1.1); large messages cross the socket in both
+ * directions (> 16 KiB, so the frame splitting of docs/wire-protocol.md §2.2 is exercised by the real SDK); production
+ * limits on keys, depth and data are enforced with production-style errors.
  */
 import { get, onValue, ref, set, update } from 'firebase/database';
 import { setLogLevel } from 'firebase/app';

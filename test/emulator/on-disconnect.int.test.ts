@@ -1,5 +1,5 @@
 /**
- * onDisconnect (protocol reference §10): queued per connection, run when the socket goes — here cut
+ * onDisconnect (docs/wire-protocol.md §10): queued per connection, run when the socket goes — here cut
  * abruptly by a TCP proxy between the SDK and the emulator, or closed cleanly — with server values
  * resolved at disconnect time; cancel and re-registration behave as the client's own bookkeeping.
  */

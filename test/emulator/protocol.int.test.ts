@@ -1,7 +1,7 @@
 /**
- * Wire-level checks with a hand-driven `ws` client (protocol reference §2–§5, §8): what the SDKs rely
- * on but cannot show directly — handshake fields, pong, frame counts both ways, push-before-ack
- * ordering, tags, the `c` payload shape, `datastale`, and the replies to odd requests.
+ * Wire-level checks with a hand-driven `ws` client (docs/wire-protocol.md §2–5, docs/wire-protocol.md §8): what the
+ * SDKs rely on but cannot show directly — handshake fields, pong, frame counts both ways, push-before-ack ordering,
+ * tags, the `c` payload shape, `datastale`, and the replies to odd requests.
  */
 import { randomBytes } from 'node:crypto';
 import { emulatorAddress, freshNamespace } from '../helpers/emulator';
@@ -146,7 +146,7 @@ describe('requests', () => {
     const stale = await client.request('p', { p: '/hash', d: 'next', h: '' });
     expect(stale.s).toBe('datastale');
     expect((await rest('GET', 'hash', ns)).json).toBe('hello');
-    // sha1("string:hello") in base64: protocol reference §8.2
+    // sha1("string:hello") in base64: docs/wire-protocol.md §8.2
     expect((await client.request('p', { p: '/hash', d: 'next', h: 'z6sRbrNLwbHX5fdjpvsTtWgXUFc=' })).s).toBe('ok');
     expect((await rest('GET', 'hash', ns)).json).toBe('next');
   });

@@ -1,6 +1,7 @@
 /**
- * Every query form, evaluated by the server (`get()` returns the server's answer unfiltered, §5.4.4)
- * and kept live by tagged listens (§5.1, §5.4.3). Ordering rules: protocol reference §5.5.
+ * Every query form, evaluated by the server (`get()` returns the server's answer unfiltered, docs/wire-protocol.md §5.4
+ * item 4) and kept live by tagged listens (docs/wire-protocol.md §5.1, docs/wire-protocol.md §5.4 item 3). Ordering
+ * rules: docs/wire-protocol.md §5.5.
  */
 import {
   endAt,

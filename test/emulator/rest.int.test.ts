@@ -1,6 +1,6 @@
 /**
  * The REST API (https://firebase.google.com/docs/reference/rest/database) and the tooling endpoints
- * firebase-tools and rules-unit-testing use (protocol reference §12, §13).
+ * firebase-tools and rules-unit-testing use (docs/wire-protocol.md §12, docs/wire-protocol.md §13).
  */
 import { request as httpRequest } from 'node:http';
 import { onValue, ref } from 'firebase/database';

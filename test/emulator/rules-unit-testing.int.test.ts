@@ -1,7 +1,7 @@
 /**
- * `@firebase/rules-unit-testing` v5 end to end (protocol reference §9.1, §12.1): rules loaded by its
- * `PUT /.settings/rules.json`, contexts as mock tokens, `owner` for withSecurityRulesDisabled, and
- * clearDatabase as an owner socket write. assertFails relies on the exact "Permission denied" texts.
+ * `@firebase/rules-unit-testing` v5 end to end (docs/wire-protocol.md §9.1, docs/wire-protocol.md §12.1): rules loaded
+ * by its `PUT /.settings/rules.json`, contexts as mock tokens, `owner` for withSecurityRulesDisabled, and clearDatabase
+ * as an owner socket write. assertFails relies on the exact "Permission denied" texts.
  */
 import { assertFails, assertSucceeds, initializeTestEnvironment } from '@firebase/rules-unit-testing';
 import type { RulesTestEnvironment } from '@firebase/rules-unit-testing';

@@ -1,6 +1,6 @@
 /**
- * Transactions (hash compare, `datastale`, client retry; protocol reference §8) contended by several
- * app instances, and server values (`timestamp`, `increment`; §7) with their edge cases.
+ * Transactions (hash compare, `datastale`, client retry; docs/wire-protocol.md §8) contended by several
+ * app instances, and server values (`timestamp`, `increment`; docs/wire-protocol.md §7) with their edge cases.
  */
 import {
   get,
@@ -102,7 +102,8 @@ describe('server values', () => {
     const db = webDatabase(ns);
     const before = Date.now();
     await set(ref(db, 'sv/time'), { at: serverTimestamp() });
-    // The typings only allow string | number | null, but the SDK sends a server value as a priority (§7).
+    // The typings only allow string | number | null, but the SDK sends a server value as a priority
+    // (docs/wire-protocol.md §7).
     await setWithPriority(ref(db, 'sv/prio'), 'x', serverTimestamp() as unknown as number);
     const after = Date.now();
     const at = (await rest('GET', 'sv/time/at', ns)).json as number;

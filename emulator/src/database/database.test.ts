@@ -63,7 +63,7 @@ function newDatabase(rules?: RulesGate, log: string[] = []): NamespaceDatabase {
   return new NamespaceDatabase('test-ns', { clock, ...(rules ? { rules } : {}), log: (line) => log.push(line) });
 }
 
-describe('listens: synchronous pushes (protocol ref §5.4)', () => {
+describe('listens: synchronous pushes (docs/wire-protocol.md §5.4)', () => {
   it('pushes the current data before listen() returns, priorities in export format', () => {
     const db = newDatabase();
     db.set(OWNER, ['a'], { x: 1, '.priority': 2 });
@@ -321,7 +321,7 @@ describe('writes and rules', () => {
   });
 });
 
-describe('transactions (hash compare, protocol ref §8)', () => {
+describe('transactions (hash compare, docs/wire-protocol.md §8)', () => {
   it('writes when the hash matches the current value and answers datastale otherwise', () => {
     const db = newDatabase();
     db.set(OWNER, ['counter'], 1);

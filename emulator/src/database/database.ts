@@ -1,6 +1,6 @@
 /**
  * One namespace of the Realtime Database: its tree, rules, listens and change feed. The "gateway"
- * of the emulator (STYLE.md, miniflare): domain logic only, no sockets; the router in `../server`
+ * of the emulator (in miniflare's sense): domain logic only, no sockets; the router in `../server`
  * decodes requests, calls these methods and encodes the replies.
  */
 import type { Clock } from '../clock';
@@ -21,7 +21,7 @@ import { type Path, validatePath } from './path';
 import { compileQuery, runQuery } from './query';
 import { planSet, planUpdate, type WritePlan } from './write';
 
-/** After every committed write, for function triggers (issue 7). `before`/`after` are whole roots. */
+/** After every committed write, for function trigger delivery (`../triggers`). `before`/`after` are whole roots. */
 export interface DatabaseChange {
   readonly paths: ReadonlyArray<readonly string[]>;
   readonly before: DbNode;
@@ -39,13 +39,13 @@ export interface NamespaceDatabaseOptions {
 }
 
 export interface WriteOptions {
-  /** transaction: the client's hash of the value it based the write on (protocol ref §8) */
+  /** transaction: the client's hash of the value it based the write on (docs/wire-protocol.md §8) */
   readonly hash?: string;
   /** REST `disableTriggers=true` (firebase-tools --import): no function triggers */
   readonly disableTriggers?: boolean;
 }
 
-/** The reply the client gets for a stale transaction (`datastale`, protocol ref §8.1). */
+/** The reply the client gets for a stale transaction (`datastale`, docs/wire-protocol.md §8.1). */
 export const DATASTALE_MESSAGE = 'datastale';
 
 export class NamespaceDatabase {
@@ -107,7 +107,7 @@ export class NamespaceDatabase {
     const now = this.clock.now();
     if (options.hash !== undefined) {
       // The hash is compared before the rules: a client that cannot read keeps sending the hash of
-      // null and ends in `maxretry`, as protocol ref §11 describes for production.
+      // null and ends in `maxretry`, as docs/wire-protocol.md §11 describes for production.
       validatePath(path);
       if (nodeHash(nodeGetAt(this.root_, path)) !== options.hash) {
         throw new DatabaseError('datastale', DATASTALE_MESSAGE);
@@ -127,7 +127,7 @@ export class NamespaceDatabase {
     this.commit(caller, planUpdate(this.root_, path, children, now), now, options.disableTriggers ?? false);
   }
 
-  /** Rules dry run of a set (onDisconnect registration, protocol ref §10). */
+  /** Rules dry run of a set (onDisconnect registration, docs/wire-protocol.md §10). */
   checkSet(caller: Caller, path: readonly string[], value: unknown): void {
     const now = this.clock.now();
     this.authorizeWrite(caller, planSet(this.root_, path, value, now), now);
@@ -141,7 +141,7 @@ export class NamespaceDatabase {
 
   /**
    * Starts a listen and pushes the current data through `sink.data` before returning, so the router
-   * replies `ok` after the data (protocol ref §5.4 item 1). Throws `permission_denied`.
+   * replies `ok` after the data (docs/wire-protocol.md §5.4 item 1). Throws `permission_denied`.
    */
   listen(caller: Caller, path: readonly string[], query: QueryParams | undefined, sink: ListenSink): ListenHandle {
     validatePath(path);
@@ -178,7 +178,7 @@ export class NamespaceDatabase {
   }
 
   private checkRead(caller: Caller, path: Path, query: QueryParams | undefined): RulesDecision {
-    // The owner credential bypasses rules entirely (protocol ref §9.2).
+    // The owner credential bypasses rules entirely (docs/wire-protocol.md §9.2).
     if (caller.kind === 'owner') return { allowed: true };
     const decision = this.rules_.canRead({ auth: caller.auth, root: this.root_, path, query, now: this.clock.now() });
     // A denial is the gate's result; the explain-denials log wraps the gate, so nothing is logged here.

@@ -1,7 +1,7 @@
 /**
  * Whole-namespace export and import in export format (`.priority` kept), for the CLI's `--import`
  * and `--export-on-exit` and for REST `format=export`. An import is one owner write at the root with
- * triggers disabled, like firebase-tools' `PUT /.json?disableTriggers=true` (protocol ref §12.2).
+ * triggers disabled, like firebase-tools' `PUT /.json?disableTriggers=true` (docs/wire-protocol.md §12.2).
  */
 import { OWNER } from './access';
 import type { NamespaceDatabase } from './database';

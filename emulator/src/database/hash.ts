@@ -1,5 +1,5 @@
 /**
- * The client's value hash (protocol ref §8.2), used by transactions: the client sends the hash of
+ * The client's value hash (docs/wire-protocol.md §8.2), used by transactions: the client sends the hash of
  * its cached value as `h`, and the server answers `datastale` when it differs from the hash of the
  * current value. It must match the client bit for bit, so this is a port of @firebase/database
  * 1.1.5 `snap/LeafNode.ts` hash, `snap/ChildrenNode.ts` hash, `snap/snap.ts` priorityHashText and
@@ -102,7 +102,7 @@ function priorityHashText(priority: Exclude<Priority, null>): string {
 /** Nodes are immutable, so a hash computed once stays valid; unchanged subtrees are reused by writes. */
 const hashCache = new WeakMap<DbNode, string>();
 
-/** The client's `Node.hash()`: "" for no data, else base64 SHA-1 (protocol ref §8.2). */
+/** The client's `Node.hash()`: "" for no data, else base64 SHA-1 (docs/wire-protocol.md §8.2). */
 export function nodeHash(node: DbNode): string {
   const cached = hashCache.get(node);
   if (cached !== undefined) return cached;

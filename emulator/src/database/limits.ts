@@ -25,7 +25,10 @@ export const MAX_STRING_BYTES = 10 * 1024 * 1024; /* 10 MiB */
 export const MAX_WRITE_BYTES_REST = 256 * 1024 * 1024; /* 256 MiB */
 export const MAX_WRITE_BYTES_SOCKET = 16 * 1024 * 1024; /* 16 MiB */
 
-/** Production text for an oversized write (REST `error`, SDK `WRITE_TOO_BIG: …`; mapswipe #142, firebase-import #46). */
+/**
+ * Production text for an oversized write (REST `error`, SDK `WRITE_TOO_BIG: …`), as quoted in
+ * https://github.com/firebase/firebase-import/issues/46.
+ */
 export const WRITE_TOO_BIG_MESSAGE =
   'Data to write exceeds the maximum size that can be modified with a single request.';
 export type WriteTransport = 'rest' | 'socket';

@@ -1,5 +1,5 @@
 /**
- * Active listens and how a committed write is pushed to them (protocol ref §5.4).
+ * Active listens and how a committed write is pushed to them (docs/wire-protocol.md §5.4).
  *
  * Listens are indexed in a trie keyed by path segments, so a write only visits the listens at, above
  * or below the written locations, never the whole list. Pushes are synchronous: the database calls
@@ -208,7 +208,7 @@ export function pushChanges(
     const compiled = listen.compiled;
     if (compiled !== undefined) {
       // Query listens get their whole filtered result again: the client cannot refill a limit
-      // window itself (protocol ref §5.4 item 3). Skipped when the result is unchanged.
+      // window itself (docs/wire-protocol.md §5.4 item 3). Skipped when the result is unchanged.
       if (unchanged(listen.path)) continue;
       let next = windows.get(listen.queryKey);
       if (next === undefined) {
@@ -227,7 +227,8 @@ export function pushChanges(
     }
     const relevant = paths.filter((path) => pathsOverlap(path, listen.path));
     if (relevant.some((path) => pathContains(path, listen.path))) {
-      // Written at or above the listen: send the listen's own location, never data above it (§5.4 item 5).
+      // Written at or above the listen: send the listen's own location, never data above it (docs/wire-protocol.md §5.4
+      // item 5).
       if (!unchanged(listen.path)) callSink(log, () => listen.sink.data(listen.path, valueJSON(listen.path)));
       continue;
     }

@@ -1,14 +1,14 @@
 /**
- * Every namespace (`?ns=`) is its own database with its own data, rules and listeners, created on
- * first use (protocol ref §1.1: "The emulator will automatically create any database instance that
- * is accessed").
+ * Every namespace (`?ns=`) is its own database with its own data, rules and listeners, created on first use
+ * (docs/wire-protocol.md §1.1: "The emulator will automatically create any database instance that is accessed").
  */
 import type { Clock } from '../clock';
 import { NamespaceDatabase } from './database';
 
 /**
  * Database instance names are letters, digits and dashes (`<project>-default-rtdb`); we also accept
- * `_` and upper case, which the official emulator does not reject either. Deliberately bounded.
+ * `_` and upper case, which the official emulator does not reject either. DIFFERENCE FROM PRODUCTION:
+ * production names are lower case; the length bound is the emulator's.
  */
 const NAMESPACE_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
 

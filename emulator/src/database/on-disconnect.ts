@@ -1,5 +1,5 @@
 /**
- * The onDisconnect operations of one connection (wire `o`, `om`, `oc`; protocol ref §10).
+ * The onDisconnect operations of one connection (wire `o`, `om`, `oc`; docs/wire-protocol.md §10).
  *
  * Bookkeeping mirrors the client's `SparseSnapshotTree` (`core/SparseSnapshotTree.ts`, used by
  * `repoOnDisconnect*` in Repo.ts), so the server's view of the queue equals the client's:

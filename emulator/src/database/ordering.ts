@@ -1,5 +1,5 @@
 /**
- * Ordering of keys, values and priorities, exactly as the client sorts them (protocol ref §5.5).
+ * Ordering of keys, values and priorities, exactly as the client sorts them (docs/wire-protocol.md §5.5).
  *
  * Ported from @firebase/database 1.1.5: `core/util/util.ts` (nameCompare, tryParseInt, MIN_NAME,
  * MAX_NAME), `snap/LeafNode.ts` compareTo (VALUE_TYPE_ORDER), `snap/ChildrenNode.ts` compareTo and

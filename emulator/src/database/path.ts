@@ -15,7 +15,7 @@ export const PRIORITY_KEY = '.priority';
 
 /**
  * Production REST answer for a path with a forbidden character: `{"error": "Invalid path: Invalid token
- * in path"}` (observed in bugthesystem/FireSharp #153). The server's text for the depth and length
+ * in path"}` (quoted in https://github.com/ziyasal/FireSharp/issues/153). The server's text for the depth and length
  * limits was not found in public material; ours follows the client's wording (Path.ts).
  */
 export const INVALID_PATH_MESSAGE = 'Invalid path: Invalid token in path';

@@ -23,7 +23,7 @@ const keysOf = (json: unknown, query: QueryParams): string[] => {
         .sort();
 };
 
-describe('applyQuery: every query form (wire encodings as the SDK sends them, protocol ref §5.2)', () => {
+describe('applyQuery: every query form (wire encodings as the SDK sends them, docs/wire-protocol.md §5.2)', () => {
   it.each<[string, QueryParams, string[]]>([
     // orderByChild
     ['orderByChild startAt', { i: 'score', sp: 7, sin: true }, ['7', 'alice', 'carol', 'erin']],

@@ -1,5 +1,5 @@
 /**
- * Query filtering (protocol ref §5.3), mirroring the client's filters so server results equal what
+ * Query filtering (docs/wire-protocol.md §5.3), mirroring the client's filters so server results equal what
  * the client would compute: `view/QueryParams.ts`, `view/filter/RangedFilter.ts`,
  * `view/filter/LimitedFilter.ts` in @firebase/database 1.1.5.
  *

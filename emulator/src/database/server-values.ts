@@ -1,5 +1,5 @@
 /**
- * Server values (protocol ref §7): `{".sv": "timestamp"}` and `{".sv": {"increment": n}}`, resolved
+ * Server values (docs/wire-protocol.md §7): `{".sv": "timestamp"}` and `{".sv": {"increment": n}}`, resolved
  * by the server when a write is applied, anywhere in the written value and in `.priority`.
  *
  * Semantics follow the client's local estimate (`core/util/ServerValues.ts`
@@ -32,6 +32,7 @@ export function resolveServerValue(sv: unknown, existing: DbNode, now: number): 
     if (existing.kind === 'leaf' && typeof existing.value === 'number') return existing.value + delta;
     return delta;
   }
-  // The client asserts on unknown server values; what production answers is not documented.
+  // The client asserts on unknown server values. DIFFERENCE FROM PRODUCTION (possible): what
+  // production answers is not documented; the emulator refuses the write as invalid data.
   throw new DatabaseError('invalid_data', `Invalid data; unsupported server value ${JSON.stringify(sv)}.`);
 }

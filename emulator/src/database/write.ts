@@ -2,10 +2,9 @@
  * Turning a write request into a new root: validation of the written value (keys, depth, sizes),
  * server-value resolution and the copy-on-write of the tree, in one pass over the value.
  *
- * A write is planned against the current root and only committed by the database after the rules
- * accepted the projected root, so a multi-location update is atomic: judged once, as a whole,
- * against its final state (protocol ref §11; Firebase docs "Simultaneous updates made this way are
- * atomic").
+ * A write is planned against the current root and only committed by the database after the rules accepted the projected
+ * root, so a multi-location update is atomic: judged once, as a whole, against its final state (docs/wire-protocol.md
+ * §11; Firebase docs "Simultaneous updates made this way are atomic").
  */
 import { DatabaseError } from '../errors';
 import { MAX_KEY_BYTES, MAX_PATH_BYTES, MAX_PATH_DEPTH, MAX_STRING_BYTES, utf8Length } from './limits';
@@ -126,7 +125,7 @@ class ValueBuilder {
       return value === null ? EMPTY_NODE : leafNode(value);
     }
     if (Array.isArray(json)) {
-      // Arrays are objects keyed "0", "1", …; null elements are dropped (protocol ref §6).
+      // Arrays are objects keyed "0", "1", …; null elements are dropped (docs/wire-protocol.md §6).
       const children = new Map<string, DbNode>();
       json.forEach((element, i) => this.addChild(children, String(i), element, existing));
       return childrenNode(children);

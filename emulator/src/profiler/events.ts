@@ -38,7 +38,10 @@ export interface ProfileEvent {
   readonly name: ProfileOperation;
   /** when the operation started, epoch ms (the emulator's clock) */
   readonly timestamp: number;
-  /** how long the emulator spent on it, in ms (profileReport's "execution speed") */
+  /**
+   * how long the emulator spent on it, in ms (profileReport's "execution speed").
+   * DIFFERENCE FROM PRODUCTION: no `pendingTime` is reported, since the emulator runs each operation when it arrives.
+   */
   readonly millis: number;
   /** where, as path segments (absent = the root, and for connects and disconnects) */
   readonly path?: readonly string[];
@@ -50,9 +53,12 @@ export interface ProfileEvent {
   readonly unIndexed?: boolean;
   /** query listens and reads: the query */
   readonly querySet?: readonly ProfileQuery[];
-  /** OUR EXTENSION: the operation came with the admin credential `owner` (firebase-admin, firebase-tools) */
+  /**
+   * DIFFERENCE FROM PRODUCTION (an extension, ignored by firebase-tools' report): the operation came with
+   * the admin credential `owner` (firebase-admin, firebase-tools)
+   */
   readonly admin?: true;
-  /** OUR EXTENSION: the status of a failed operation (`permission_denied`, `datastale`, `invalid_data`, …) */
+  /** DIFFERENCE FROM PRODUCTION (an extension): the status of a failed operation (`permission_denied`, `datastale`, …) */
   readonly error?: string;
 }
 

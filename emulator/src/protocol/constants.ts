@@ -4,17 +4,20 @@
  * `shared/reference/rtdb-protocol.md`; the SDK sources in node_modules are the final word.
  */
 
-/** §3.1: the handshake announces it; the client only warns on a mismatch. */
+/** docs/wire-protocol.md §3.1: the handshake announces it; the client only warns on a mismatch. */
 export const PROTOCOL_VERSION = '5';
 
-/** §1.2: the upgrade path of the WebSocket transport, and §14 the long-polling path. */
+/**
+ * docs/wire-protocol.md §1.2: the upgrade path of the WebSocket transport, and docs/wire-protocol.md §14 the
+ * long-polling path.
+ */
 export const WEBSOCKET_PATH = '/.ws';
 export const LONG_POLL_PATH = '/.lp';
 
-/** §1.1: the sentinel namespace the official emulator uses when a request carries no `ns`. */
+/** docs/wire-protocol.md §1.1: the sentinel namespace the official emulator uses when a request carries no `ns`. */
 export const DEFAULT_NAMESPACE = 'fake-server';
 
-/** Connection URL parameters (§1.2, `realtime/Constants.ts`). */
+/** Connection URL parameters (docs/wire-protocol.md §1.2, `realtime/Constants.ts`). */
 export const UrlParam = {
   version: 'v',
   /** the transport session id: present only on the secondary transport of a long-poll upgrade */
@@ -25,25 +28,25 @@ export const UrlParam = {
   namespace: 'ns',
 } as const;
 
-/** §2.2: both sides split a serialized message into segments of this many UTF-16 code units. */
+/** docs/wire-protocol.md §2.2: both sides split a serialized message into segments of this many UTF-16 code units. */
 export const MAX_FRAME_SIZE = 16384;
-/** §2.2: a frame-count header is all digits and at most this long (`extractFrameCount_`). */
+/** docs/wire-protocol.md §2.2: a frame-count header is all digits and at most this long (`extractFrameCount_`). */
 export const MAX_FRAME_COUNT_LENGTH = 6;
-/** §2.3: the client's keepalive frame; the server ignores it and must never send it. */
+/** docs/wire-protocol.md §2.3: the client's keepalive frame; the server ignores it and must never send it. */
 export const KEEPALIVE_FRAME = '0';
 /**
- * The largest reassembled inbound message we accept: the Node client refuses inbound messages above
- * 0x3ffffff bytes (§1.3), and the largest SDK write production accepts is 16 MB, so anything bigger
- * is not a client we serve. Deliberate limit of the emulator, not a documented production one.
+ * The largest reassembled inbound message we accept: the Node client refuses inbound messages above 0x3ffffff bytes
+ * (docs/wire-protocol.md §1.3), and the largest SDK write production accepts is 16 MB, so anything bigger is not a
+ * client we serve. DIFFERENCE FROM PRODUCTION: a limit of the emulator, not a documented production one.
  */
 export const MAX_INBOUND_MESSAGE_CHARS = 64 * 1024 * 1024; /* 64 MiB */
 
-/** §2.1 envelope keys and layers. */
+/** docs/wire-protocol.md §2.1 envelope keys and layers. */
 export const MESSAGE_TYPE = 't';
 export const MESSAGE_DATA = 'd';
 export const Layer = { control: 'c', data: 'd' } as const;
 
-/** §3.3 control commands (`Connection.ts`). */
+/** docs/wire-protocol.md §3.3 control commands (`Connection.ts`). */
 export const ControlCommand = {
   handshake: 'h',
   pong: 'o',
@@ -55,7 +58,7 @@ export const ControlCommand = {
   switchAck: 'a',
 } as const;
 
-/** §4.2 client actions (`PersistentConnection.ts`). */
+/** docs/wire-protocol.md §4.2 client actions (`PersistentConnection.ts`). */
 export const ClientAction = {
   stats: 's',
   auth: 'auth',
@@ -76,7 +79,7 @@ export const ClientAction = {
 } as const;
 export type ClientActionName = (typeof ClientAction)[keyof typeof ClientAction];
 
-/** §4.3 server pushes (`PersistentConnection.onDataPush_`). */
+/** docs/wire-protocol.md §4.3 server pushes (`PersistentConnection.onDataPush_`). */
 export const ServerAction = {
   dataUpdate: 'd',
   dataMerge: 'm',
@@ -86,8 +89,8 @@ export const ServerAction = {
   securityDebug: 'sd',
 } as const;
 
-/** §4.4 statuses. Error statuses come from DatabaseError codes. */
+/** docs/wire-protocol.md §4.4 statuses. Error statuses come from DatabaseError codes. */
 export const STATUS_OK = 'ok';
 
-/** The admin credential of the emulators (§9.2). */
+/** The admin credential of the emulators (docs/wire-protocol.md §9.2). */
 export const OWNER_CREDENTIAL = 'owner';

@@ -1,8 +1,8 @@
 /**
- * Credentials → the rules `auth` variable (§9 of the protocol reference).
+ * Credentials → the rules `auth` variable (docs/wire-protocol.md §9).
  *
- * Deliberate difference from production, the same one the official emulator makes: ID tokens are
- * decoded WITHOUT checking the signature, the issuer or the expiry. `connectDatabaseEmulator`'s
+ * DIFFERENCE FROM PRODUCTION (the official emulator makes the same one): ID tokens are decoded
+ * WITHOUT checking the signature, the issuer or the expiry. `connectDatabaseEmulator`'s
  * `mockUserToken` is unsigned (`alg: none`) and already expired (`exp: 3600`), and the Auth emulator's
  * tokens are unsigned too.
  */
@@ -53,7 +53,7 @@ export function authVariableFromClaims(claims: Readonly<Record<string, unknown>>
  * The caller for a credential as the SDK sends it in `auth`/`gauth` (`{cred, authvar?, noauth?}`)
  * or as REST sends it (`auth=` / `Authorization: Bearer`). `owner` is the admin credential; with
  * firebase-admin's `databaseAuthVariableOverride` it is narrowed to `authvar`, or to
- * unauthenticated with `noauth` (§9.1). Throws DatabaseError('invalid_token') for anything else
+ * unauthenticated with `noauth` (docs/wire-protocol.md §9.1). Throws DatabaseError('invalid_token') for anything else
  * that is not a decodable JWT.
  */
 export function callerFromCredential(credential: string, authvar?: unknown, noauth?: unknown): Caller {

@@ -1,5 +1,5 @@
 /**
- * §2.2 frame splitting in both directions, as `WebSocketConnection.send` / `handleIncomingFrame`
+ * docs/wire-protocol.md §2.2 frame splitting in both directions, as `WebSocketConnection.send` / `handleIncomingFrame`
  * do it: a message longer than one segment is preceded by a frame holding only the segment count.
  */
 import { KEEPALIVE_FRAME, MAX_FRAME_COUNT_LENGTH, MAX_FRAME_SIZE, MAX_INBOUND_MESSAGE_CHARS } from './constants';
@@ -20,7 +20,7 @@ export class FrameReassembler {
 
   push(frame: string): string | null {
     if (this.remaining === 0) {
-      // §2.3: the client's keepalive. The SDK only sends it between messages.
+      // docs/wire-protocol.md §2.3: the client's keepalive. The SDK only sends it between messages.
       if (frame === KEEPALIVE_FRAME) return null;
       if (frame.length <= MAX_FRAME_COUNT_LENGTH && FRAME_COUNT_RE.test(frame)) {
         const count = Number(frame);

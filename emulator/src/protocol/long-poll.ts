@@ -1,6 +1,6 @@
 /**
- * §14 long-polling encodings (`BrowserPollConnection.ts`, `polling/PacketReceiver.ts`): the request
- * parameters, the client's base64 web-safe segments, and the script the server answers with.
+ * docs/wire-protocol.md §14 long-polling encodings (`BrowserPollConnection.ts`, `polling/PacketReceiver.ts`): the
+ * request parameters, the client's base64 web-safe segments, and the script the server answers with.
  */
 import { MAX_INBOUND_MESSAGE_CHARS } from './constants';
 import { ProtocolError } from './errors';
@@ -98,10 +98,10 @@ export function decodeWebSafeBase64(text: string): string {
 }
 
 /**
- * The JavaScript a long-poll response carries. The client loads it as a `<script>` inside a hidden
- * iframe whose parent window defines `pLPCommand<cb>` and `pRTLPCB<cb>`; the script forwards to them.
- * What the production server returns byte for byte is not documented (§14.1 [uncertain]); this does
- * what the client requires of it.
+ * The JavaScript a long-poll response carries. The client loads it as a `<script>` inside a hidden iframe whose parent
+ * window defines `pLPCommand<cb>` and `pRTLPCB<cb>`; the script forwards to them. DIFFERENCE FROM PRODUCTION
+ * (possible): what the production server returns
+ * byte for byte is not documented (docs/wire-protocol.md §14.1: unverified); this does what the client requires of it.
  */
 export function longPollScript(callbackId: string, calls: readonly string[]): string {
   const id = /^\d+$/.test(callbackId) ? callbackId : '';

@@ -1,5 +1,5 @@
 /**
- * The envelopes of §2–§4: parsing what the client sends, building what the server sends. Wire keys
+ * The envelopes of docs/wire-protocol.md §2–4: parsing what the client sends, building what the server sends. Wire keys
  * are annotated where they are used, as the SDK does (`msg[/*status*\/ 's']`).
  */
 import type { QueryParams } from '../database/access';
@@ -28,7 +28,10 @@ export type InboundMessage =
   | { readonly layer: 'control'; readonly command: string; readonly data: unknown }
   | { readonly layer: 'data'; readonly request: DataRequest };
 
-/** §4.1 client request `{"r": n, "a": action, "b": body}`; `r` is absent only from hand-made clients. */
+/**
+ * docs/wire-protocol.md §4.1 client request `{"r": n, "a": action, "b": body}`; `r` is absent only from hand-made
+ * clients.
+ */
 export interface DataRequest {
   readonly requestNumber: number | undefined;
   readonly action: string;
@@ -53,7 +56,7 @@ export function parseInboundMessage(text: string): InboundMessage {
 }
 
 export function parseInboundEnvelope(json: unknown, bytes = 0): InboundMessage {
-  // §2.1: both keys are mandatory (the client's requireKey throws without them).
+  // docs/wire-protocol.md §2.1: both keys are mandatory (the client's requireKey throws without them).
   if (!isJsonObject(json) || !(MESSAGE_TYPE in json) || !(MESSAGE_DATA in json)) {
     throw new ProtocolError('malformed_message', 'Message must be an object with "t" and "d"');
   }
@@ -84,19 +87,19 @@ export function parseInboundEnvelope(json: unknown, bytes = 0): InboundMessage {
   throw new ProtocolError('malformed_message', `Unknown protocol layer: ${String(layer)}`);
 }
 
-// ---- server → client control messages (§3) ----
+// ---- server → client control messages (docs/wire-protocol.md §3) ----
 
 export interface Handshake {
   /** server time in epoch ms: the client derives `.info/serverTimeOffset` from it */
   readonly ts: number;
-  /** the host the client should use for reconnects: the request's Host header (§3.1) */
+  /** the host the client should use for reconnects: the request's Host header (docs/wire-protocol.md §3.1) */
   readonly h: string;
   /** the session id; sent back as `ls` on reconnect and as `s` by a long-poll upgrade */
   readonly s: string;
 }
 
 export function controlMessage(command: string, data: unknown): Envelope {
-  // §3: `d` must be present even as null, or Connection.onControl_ drops the message.
+  // docs/wire-protocol.md §3: `d` must be present even as null, or Connection.onControl_ drops the message.
   return { /*type*/ t: Layer.control, /*data*/ d: { /*command*/ t: command, /*data*/ d: data ?? null } };
 }
 
@@ -111,13 +114,13 @@ export function handshakeMessage(handshake: Handshake): Envelope {
 
 export const PONG_MESSAGE: Envelope = Object.freeze(controlMessage(ControlCommand.pong, null));
 
-// ---- server → client data messages (§4) ----
+// ---- server → client data messages (docs/wire-protocol.md §4) ----
 
 function dataMessage(payload: JsonObject): Envelope {
   return { /*type*/ t: Layer.data, /*data*/ d: payload };
 }
 
-/** §4.1 the reply to request `r`. */
+/** docs/wire-protocol.md §4.1 the reply to request `r`. */
 export function responseMessage(requestNumber: number, status: string, data: unknown): Envelope {
   return dataMessage({ /*request number*/ r: requestNumber, /*body*/ b: { /*status*/ s: status, /*data*/ d: data } });
 }
@@ -126,7 +129,10 @@ export function okResponse(requestNumber: number, data: unknown = ''): Envelope 
   return responseMessage(requestNumber, STATUS_OK, data);
 }
 
-/** §4.3 `d` push: overwrite the client's server cache at `path` (for tagged queries, only that query). */
+/**
+ * docs/wire-protocol.md §4.3 `d` push: overwrite the client's server cache at `path` (for tagged queries, only that
+ * query).
+ */
 export function dataUpdatePush(path: string, value: unknown, tag?: number): Envelope {
   const body: JsonObject = { /*path*/ p: path, /*data*/ d: value };
   if (tag !== undefined) body[/*tag*/ 't'] = tag;
@@ -134,8 +140,8 @@ export function dataUpdatePush(path: string, value: unknown, tag?: number): Enve
 }
 
 /**
- * §4.3 `c` push: the listen is revoked. For a query listen `q` must be an ARRAY holding the client's
- * query object: the client rebuilds the query id with `q.map(ObjectToUniqueKey).join('$')`.
+ * docs/wire-protocol.md §4.3 `c` push: the listen is revoked. For a query listen `q` must be an ARRAY holding the
+ * client's query object: the client rebuilds the query id with `q.map(ObjectToUniqueKey).join('$')`.
  */
 export function listenRevokedPush(path: string, query?: QueryParams): Envelope {
   const body: JsonObject = { /*path*/ p: path };

@@ -1,6 +1,7 @@
 /**
- * The protocol's pure pieces, table-driven: framing (§2.2, §2.3), envelopes (§2.1, §4.1) and the
- * long-poll encodings (§14.1).
+ * The protocol's pure pieces, table-driven: framing (docs/wire-protocol.md §2.2, docs/wire-protocol.md §2.3), envelopes
+ * (docs/wire-protocol.md §2.1, docs/wire-protocol.md §4.1) and the
+ * long-poll encodings (docs/wire-protocol.md §14.1).
  */
 import { FrameReassembler, splitMessage } from './framing';
 import { isProtocolError } from './errors';

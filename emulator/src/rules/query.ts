@@ -1,5 +1,5 @@
 /**
- * The `query` rule variable, derived from the wire query object (`q`, protocol reference §5.2;
+ * The `query` rule variable, derived from the wire query object (`q`, docs/wire-protocol.md §5.2;
  * `queryParamsGetQueryObject` in the SDK). Values per the live-server fixtures recorded by
  * targaryen: every `orderBy*` is a boolean and never null; a read with no query reports
  * `orderByKey == true`; missing bounds and limits are null.

@@ -1,5 +1,5 @@
 /**
- * The tooling endpoints (protocol ref §12–13): `/.settings/rules.json` (firebase-tools, rules-unit-testing,
+ * The tooling endpoints (docs/wire-protocol.md §12–13): `/.settings/rules.json` (firebase-tools, rules-unit-testing,
  * firebase-admin), `/.settings/functionTriggers.json` (the Functions emulator), `/.inspect/databases.json`
  * (export and the Emulator UI) and `/.inspect/coverage[.html]` (rules coverage).
  */
@@ -16,7 +16,7 @@ import type { ServerLog } from '../log';
 import type { Profiler } from '../profiler/profiler';
 import { handleProfileRequest } from './profile-route';
 
-/** Rules files are small; a larger body is not a rules file. */
+/** DIFFERENCE FROM PRODUCTION: emulator bounds. Rules files are small; a larger body is not a rules file. */
 const MAX_RULES_BYTES = 16 * 1024 * 1024; /* 16 MiB */
 const MAX_TRIGGER_BYTES = 1024 * 1024; /* 1 MiB */
 
@@ -60,6 +60,8 @@ export async function handleAdminRequest(
           .map((name) => ({ name })),
       );
       return true;
+    // DIFFERENCE FROM PRODUCTION: rules coverage is the emulator's own (the official emulator's
+    // coverage report differs, production has none).
     case '/.inspect/coverage':
     case '/.inspect/coverage.json':
       requireMethod(method, 'GET');
@@ -145,15 +147,16 @@ async function functionTriggers(
     ...(ns ? { namespace: ns } : {}),
   };
   context.functionTriggers.add(registered);
-  // The official emulator's answer (firebase-tools #1523).
+  // The official emulator's answer (https://github.com/firebase/firebase-tools/issues/1523).
   sendJson(response, 200, { status: 'ok' });
 }
 
 /**
  * `/.settings` takes an admin credential: `owner` (firebase-tools, rules-unit-testing, and the
  * emulator docs' "Authorization: Bearer owner"), or a non-JWT bearer token such as firebase-admin's
- * Google OAuth token (`setRules`), which production accepts from a service account. An end-user ID
- * token or no credential is refused as production refuses it.
+ * Google OAuth token (`setRules`). An end-user ID token or no credential is refused as production
+ * refuses it. DIFFERENCE FROM PRODUCTION: production checks that the OAuth token is valid and may
+ * administer the database; the emulator cannot, and takes any bearer that is not an ID token.
  */
 function requireAdmin(request: IncomingMessage, url: URL): void {
   const credential = restCredential(url.searchParams.get('auth'), request.headers.authorization);

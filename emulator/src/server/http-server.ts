@@ -1,5 +1,6 @@
 /**
- * The one HTTP server of the emulator (§15.1, §15.11): WebSocket upgrades at `/.ws`, long polling at
+ * The one HTTP server of the emulator (docs/wire-protocol.md §1.2, docs/wire-protocol.md §14,
+ * docs/wire-protocol.md §12, docs/wire-protocol.md §16): WebSocket upgrades at `/.ws`, long polling at
  * `/.lp`, the tooling endpoints, and the data REST API. Every failure is answered (or closes that one
  * connection); nothing a client sends can take the process down.
  */

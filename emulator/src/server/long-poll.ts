@@ -1,5 +1,6 @@
 /**
- * Long polling for browsers (§14, `BrowserPollConnection.ts`), and the upgrade to WebSocket (§14.2).
+ * Long polling for browsers (docs/wire-protocol.md §14, `BrowserPollConnection.ts`), and the upgrade to WebSocket
+ * (docs/wire-protocol.md §14.2).
  *
  * A browser starts here when its `previous_websocket_failure` flag is set or its storage is in memory.
  * - start: `GET /.lp?start=t&cb=<n>&ns=…` → `pLPCommand('start', id, pw)` and packet 0 (the handshake);
@@ -33,7 +34,10 @@ import { RealtimeSession } from './session';
 import type { DatabaseProvider } from '../rules';
 import type { WebSocketChannel } from './websocket';
 
-/** A session with no poll for this long is gone (the client re-polls at least every 25 s). */
+/**
+ * A session with no poll for this long is gone (the client re-polls at least every 25 s).
+ * DIFFERENCE FROM PRODUCTION (possible): production's timeout is not public.
+ */
 const LONG_POLL_SESSION_TIMEOUT_MS = 60_000;
 
 export interface LongPollServerOptions {
@@ -91,7 +95,7 @@ export class LongPollServer {
     }
   }
 
-  /** §14.2: the WebSocket opened with `s=<session id>` of a long-poll session. */
+  /** docs/wire-protocol.md §14.2: the WebSocket opened with `s=<session id>` of a long-poll session. */
   attachUpgrade(sessionId: string, channel: WebSocketChannel): boolean {
     const lp = this.bySessionId.get(sessionId);
     if (!lp || lp.session.isClosed || lp.upgraded || lp.secondary) return false;
@@ -193,7 +197,7 @@ export class LongPollServer {
       } else if (message.command === ControlCommand.ping) {
         this.enqueue(lp, PONG_MESSAGE);
       } else if (message.command === ControlCommand.endTransmission && lp.secondary) {
-        // §14.2: the client switched sending to the WebSocket. Answer `n` here, then send there.
+        // docs/wire-protocol.md §14.2: the client switched sending to the WebSocket. Answer `n` here, then send there.
         lp.outbox.push(controlMessage(ControlCommand.endTransmission, {}));
         lp.upgraded = true;
         const secondary = lp.secondary;

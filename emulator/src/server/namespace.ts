@@ -1,5 +1,5 @@
 /**
- * The `ns` parameter selects the database (§1.1). A request without it uses `fake-server`, as the
+ * The `ns` parameter selects the database (docs/wire-protocol.md §1.1). A request without it uses `fake-server`, as the
  * official emulator does (firebase-tools `DEFAULT_DATABASE_EMULATOR_NAMESPACE`).
  */
 import { isValidNamespace } from '../database';

@@ -15,7 +15,7 @@ import { isValidNamespace } from '../database';
 
 /**
  * A profile stream whose client has not read this much is not keeping up: it is closed rather than
- * buffered without bound. Deliberate emulator limit.
+ * buffered without bound. DIFFERENCE FROM PRODUCTION: an emulator limit.
  */
 export const MAX_PROFILE_BUFFER_BYTES = 16 * 1024 * 1024; /* 16 MiB */
 

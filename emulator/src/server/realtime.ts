@@ -1,6 +1,6 @@
 /**
- * The realtime endpoint: WebSocket upgrades at `/.ws` (§1.2) and long polling at `/.lp` (§14),
- * both feeding RealtimeSessions. Owns the heartbeat that finds dead sockets.
+ * The realtime endpoint: WebSocket upgrades at `/.ws` (docs/wire-protocol.md §1.2) and long polling at `/.lp`
+ * (docs/wire-protocol.md §14), both feeding RealtimeSessions. Owns the heartbeat that finds dead sockets.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -87,7 +87,7 @@ export class RealtimeServer {
     this.channels.add(channel);
     channel.onClose(() => this.channels.delete(channel));
 
-    // §14.2: the secondary transport of a long-poll upgrade names the session it joins.
+    // docs/wire-protocol.md §14.2: the secondary transport of a long-poll upgrade names the session it joins.
     const transportSession = url.searchParams.get(UrlParam.transportSession);
     if (transportSession) {
       if (!this.longPoll.attachUpgrade(transportSession, channel)) {
@@ -112,7 +112,7 @@ export class RealtimeServer {
       profiler: this.options.profiler,
     });
     this.options.log.debug(`ws#${id} connected to ${namespace} as session ${session.sessionId}`);
-    // §3.1: the handshake is the first message; `h` is where the client should reconnect.
+    // docs/wire-protocol.md §3.1: the handshake is the first message; `h` is where the client should reconnect.
     channel.send(
       handshakeMessage({ ts: this.options.clock.now(), h: request.headers.host ?? '', s: session.sessionId }),
     );

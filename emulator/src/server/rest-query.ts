@@ -1,5 +1,5 @@
 /**
- * REST query parameters → the wire query object (`QueryParams`, protocol ref §5.2), following
+ * REST query parameters → the wire query object (`QueryParams`, docs/wire-protocol.md §5.2), following
  * https://firebase.google.com/docs/database/rest/retrieve-data#section-rest-filtering: values are
  * JSON-encoded (`orderBy="$key"`, `startAt="a"`, `limitToFirst=2`).
  */
@@ -7,7 +7,7 @@ import type { QueryParams } from '../database/access';
 import { DatabaseError } from '../errors';
 
 const RANGE_PARAMS = ['startAt', 'startAfter', 'endAt', 'endBefore', 'equalTo'] as const;
-/** §5.2: the sentinel key names startAfter/endBefore use on a non-key index. */
+/** docs/wire-protocol.md §5.2: the sentinel key names startAfter/endBefore use on a non-key index. */
 const MAX_NAME = '[MAX_NAME]';
 const MIN_NAME = '[MIN_NAME]';
 
@@ -45,8 +45,9 @@ export function restQueryParams(params: URLSearchParams): QueryParams | undefine
   const first = params.get('limitToFirst');
   const last = params.get('limitToLast');
   if (orderByRaw === null && !hasRange && first === null && last === null) return undefined;
-  // Production requires orderBy for every filter; the emulator also takes a bare limit (ordered by
-  // priority, then key), because firebase-tools' export probes `shallow=true&limitToFirst=1`.
+  // DIFFERENCE FROM PRODUCTION: production requires orderBy for every filter; the emulator also takes
+  // a bare limit (ordered by priority, then key), because firebase-tools' export probes
+  // `shallow=true&limitToFirst=1`.
   if (orderByRaw === null && hasRange) {
     throw badQuery('orderBy must be defined when other query parameters are defined');
   }

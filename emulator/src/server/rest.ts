@@ -23,7 +23,7 @@ import { errorStatus } from './status';
 /** Production's ETag for a location with no data (usable as `if-match` for "create if absent"). */
 export const NULL_ETAG = 'null_etag';
 const INVALID_JSON_MESSAGE = "Invalid data; couldn't parse JSON object, array, or value.";
-/** The emulator's own bound for `writeSizeLimit=unlimited`: about the largest string V8 makes. */
+/** DIFFERENCE FROM PRODUCTION: the emulator's own bound for `writeSizeLimit=unlimited`, about the largest string V8 makes. */
 const UNLIMITED_BODY_BYTES = 512 * 1024 * 1024; /* 512 MiB */
 const JSONP_CALLBACK_RE = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
 

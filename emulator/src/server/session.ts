@@ -1,11 +1,11 @@
 /**
- * One realtime connection's state and its data-layer requests (§4): the caller it authenticated as,
- * its listens and its onDisconnect queue. Transport-agnostic: a WebSocket or a long-poll session
- * (possibly upgraded from one to the other, §14.2) feeds it requests and gives it `output`.
+ * One realtime connection's state and its data-layer requests (docs/wire-protocol.md §4): the caller it authenticated
+ * as, its listens and its onDisconnect queue. Transport-agnostic: a WebSocket or a long-poll session (possibly upgraded
+ * from one to the other, docs/wire-protocol.md §14.2) feeds it requests and gives it `output`.
  *
- * This is the router half: it decodes a request, calls the NamespaceDatabase, and encodes the reply.
- * Ordering the SDK depends on (§5.4): the database pushes listen data and write fan-out synchronously
- * through the sinks, so every push is queued on the transport before the `ok` that follows it.
+ * This is the router half: it decodes a request, calls the NamespaceDatabase, and encodes the reply. Ordering the SDK
+ * depends on (docs/wire-protocol.md §5.4): the database pushes listen data and write fan-out synchronously through the
+ * sinks, so every push is queued on the transport before the `ok` that follows it.
  */
 import type { Caller, QueryParams } from '../database/access';
 import { checkWriteSize, OnDisconnectQueue, parsePath, pathToString } from '../database';
@@ -111,7 +111,7 @@ export class RealtimeSession {
 
   /**
    * The connection is gone (clean close, network loss or a dead-socket timeout): drop the listens and
-   * run the onDisconnect queue with the auth the connection had (§10).
+   * run the onDisconnect queue with the auth the connection had (docs/wire-protocol.md §10).
    */
   close(): void {
     if (this.closed) return;
@@ -216,7 +216,8 @@ export class RealtimeSession {
       case ClientAction.appCheck:
       case ClientAction.unAppCheck:
       case ClientAction.unAppCheckMisspelled:
-        // Stats are only logged by the client; App Check is not enforced by the emulator.
+        // Stats are only logged by the client. DIFFERENCE FROM PRODUCTION: App Check is not enforced
+        // (any token is accepted), as in the official emulator.
         return '';
       case ClientAction.auth:
       case ClientAction.gauth:
@@ -244,7 +245,7 @@ export class RealtimeSession {
       case ClientAction.onDisconnectPut: {
         const path = requestPath(body);
         const value = body[/*data*/ 'd'] ?? null;
-        // §10: checked against the rules now, and again when it runs.
+        // docs/wire-protocol.md §10: checked against the rules now, and again when it runs.
         this.database.checkSet(this.caller, path, value);
         this.onDisconnect.set(path, value);
         return '';
@@ -260,6 +261,8 @@ export class RealtimeSession {
         this.onDisconnect.cancel(requestPath(body));
         return '';
       default:
+        // DIFFERENCE FROM PRODUCTION (possible): production's reply to an unknown action is not public;
+        // no SDK sends one.
         throw new DatabaseError('bad_request', `Unknown action: ${action}`);
     }
   }
@@ -271,10 +274,14 @@ export class RealtimeSession {
     this.admin = credential === OWNER_CREDENTIAL;
     this.setCaller(caller);
     // The client ignores `d` on success; the real server describes the auth there.
+    // DIFFERENCE FROM PRODUCTION (possible): production's exact reply body is not public.
     return { auth: caller.kind === 'user' ? caller.auth : null, expires: credentialExpiry(credential) };
   }
 
-  /** Auth changed on a live connection: every listen is re-checked, denied ones are revoked (§9.2). */
+  /**
+   * Auth changed on a live connection: every listen is re-checked, denied ones are revoked (docs/wire-protocol.md
+   * §9.2).
+   */
   private setCaller(caller: Caller): void {
     this.caller = caller;
     for (const listen of [...this.listens.values()]) listen.handle.setCaller(caller);
@@ -282,8 +289,10 @@ export class RealtimeSession {
 
   private listen(body: JsonObject): unknown {
     const path = requestPath(body);
+    // DIFFERENCE FROM PRODUCTION (possible): the client's hash `h` of what it has cached is not used to
+    // skip unchanged data; the current data is always sent (docs/wire-protocol.md §5.4 item 6).
     const tag = body[/*tag*/ 't'];
-    // §5.1: only queries with a start, end or limit are sent with `q` and a tag.
+    // docs/wire-protocol.md §5.1: only queries with a start, end or limit are sent with `q` and a tag.
     const tagged = typeof tag === 'number';
     const query = tagged ? requestQuery(body[/*query*/ 'q']) : undefined;
     const key = listenKey(path, tagged ? body['q'] : undefined);
@@ -320,7 +329,7 @@ export class RealtimeSession {
     initial = false;
     active.handle = handle;
     this.listens.set(key, active as ActiveListen);
-    // §5.4.7: `{"w": ["no_index"]}` makes the client log the ".indexOn" warning.
+    // docs/wire-protocol.md §5.4 item 7: `{"w": ["no_index"]}` makes the client log the ".indexOn" warning.
     return handle.warnings.length > 0 ? { w: [...handle.warnings] } : {};
   }
 

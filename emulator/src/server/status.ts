@@ -1,5 +1,5 @@
 /**
- * Errors → what each transport answers: a socket status (§4.4) or a REST status and body.
+ * Errors → what each transport answers: a socket status (docs/wire-protocol.md §4.4) or a REST status and body.
  */
 import { isDatabaseError } from '../errors';
 

@@ -1,8 +1,8 @@
 /**
- * One WebSocket, as the protocol frames it (§2): inbound frames reassembled into messages, outbound
- * messages split into frames, keepalives ignored, liveness watched with WebSocket pings (faye-websocket
- * in Node and every browser answer them without involving the SDK), and a client that stops reading
- * is cut off instead of buffering without bound.
+ * One WebSocket, as the protocol frames it (docs/wire-protocol.md §2): inbound frames reassembled into messages,
+ * outbound messages split into frames, keepalives ignored, liveness watched with WebSocket pings (faye-websocket in
+ * Node and every browser answer them without involving the SDK), and a client that stops reading is cut off instead of
+ * buffering without bound.
  */
 import type { Socket } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
@@ -13,7 +13,7 @@ import type { Envelope, InboundMessage } from '../protocol/messages';
 import { errorText } from '../log';
 import type { ServerLog } from '../log';
 
-/** Close codes (RFC 6455 §7.4.1). */
+/** Close codes (RFC 6455, section 7.4.1). */
 export const CloseCode = {
   normal: 1000,
   goingAway: 1001,
@@ -24,7 +24,7 @@ export const CloseCode = {
 
 /**
  * If the client has not read this much of what we sent, it is not keeping up (or it is gone): close it
- * rather than hold the data. Deliberate emulator limit.
+ * rather than hold the data. DIFFERENCE FROM PRODUCTION: an emulator limit.
  */
 export const MAX_BUFFERED_BYTES = 64 * 1024 * 1024; /* 64 MiB */
 

@@ -1,6 +1,6 @@
 /**
  * The raw CloudEvent a 2nd gen database trigger receives, as firebase-functions 7 decodes it
- * (`lib/v2/providers/database.js`; shared/reference/firebase-local-stack.md, protocol ref §13.2):
+ * (`lib/v2/providers/database.js`; docs/wire-protocol.md §13.2):
  * - `params` are rebuilt by the handler from `ref` (and `instance`) against its own patterns;
  * - `before` = `data.data`; `after` = `applyChange(data.data, data.delta)`, where objects merge key
  *   by key, a `null` in the delta deletes that key and a non-object delta replaces the value

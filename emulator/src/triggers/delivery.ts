@@ -1,6 +1,6 @@
 /**
  * Delivers committed writes to the Functions emulator as the raw CloudEvents its database triggers
- * expect (shared/reference/firebase-local-stack.md): `POST /functions/projects/<project>/triggers/<key>`,
+ * expect (docs/wire-protocol.md §13.2): `POST /functions/projects/<project>/triggers/<key>`,
  * `content-type: application/json`. The Functions emulator answers once the function has run
  * (`{"status":"acknowledged"}`, or 500 with the error), so awaiting each answer keeps the events of
  * one trigger in commit order, as production delivers them one at a time per location's history.
@@ -36,7 +36,10 @@ export interface TriggerDeliveryOptions {
   readonly refreshMs?: number;
 }
 
-/** Events waiting for one trigger beyond this are dropped (with a warning) rather than held without bound. */
+/**
+ * Events waiting for one trigger beyond this are dropped (with a warning) rather than held without
+ * bound. DIFFERENCE FROM PRODUCTION: an emulator limit.
+ */
 export const MAX_PENDING_EVENTS_PER_TRIGGER = 10_000;
 /** While the Functions emulator reloads it answers 204 "Background triggers are currently disabled". */
 const DISABLED_RETRY_MS = 250; /* 0.25 s */
@@ -119,7 +122,7 @@ export class TriggerDelivery {
   }
 
   private onCommitted(namespace: string, change: DatabaseChange): void {
-    // REST `disableTriggers=true` (firebase-tools' --import) fires nothing (protocol ref §13.2).
+    // REST `disableTriggers=true` (firebase-tools' --import) fires nothing (docs/wire-protocol.md §13.2).
     if (change.disableTriggers || this.stopped) return;
     this.intake.push({ namespace, change, time: this.clock.now() });
     if (!this.routing) void this.route();

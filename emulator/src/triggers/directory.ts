@@ -5,10 +5,11 @@
  * when it started that emulator itself (`functionsEmulator.js` `addRealtimeDatabaseTrigger` returns
  * early unless `EmulatorRegistry.isRunning(DATABASE)`; with ours it logs "function ignored because
  * the database emulator does not exist or is not running"):
- * - registrations: `POST /.settings/functionTriggers.json` (protocol ref §13.1, v2 form with
+ * - registrations: `POST /.settings/functionTriggers.json` (docs/wire-protocol.md §13.1, v2 form with
  *   `namespacePattern`), when the Functions emulator does register with us;
  * - discovery: the Functions emulator's `GET /backends`, which lists every loaded definition with its
  *   `eventTrigger` (`eventType`, `eventFilters.instance` or `eventFilterPathPatterns.{ref,instance}`).
+ *   DIFFERENCE FROM PRODUCTION: the official database emulator only learns triggers by registration.
  *
  * The key in `POST /functions/projects/<project>/triggers/<key>` is `<id>-<generation>`
  * (`getTriggerKey`); the generation grows on every hot reload. A 404 answer lists the valid keys
@@ -174,6 +175,7 @@ export class TriggerDirectory {
         const eventType = eventTrigger['eventType'];
         if (typeof eventType !== 'string') continue;
         if (eventType.startsWith('providers/google.firebase.database/')) {
+          // DIFFERENCE FROM PRODUCTION: 1st gen database triggers are not delivered.
           this.warnOnce(
             definition['id'],
             `function triggers: ${definition['id']} is a 1st gen database trigger; only 2nd gen (onValueWritten and friends) is delivered`,

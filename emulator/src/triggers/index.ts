@@ -1,7 +1,7 @@
 /**
- * Function trigger delivery (issue 7): the emulator posts every committed write that matches a 2nd
+ * Function trigger delivery: the emulator posts every committed write that matches a 2nd
  * gen database trigger to firebase-tools' Functions emulator, as the official database emulator
- * does when firebase-tools starts it with `--functions_emulator_host/port` (protocol ref §13.2).
+ * does when firebase-tools starts it with `--functions_emulator_host/port` (docs/wire-protocol.md §13.2).
  */
 import type { NamespaceRegistry } from '../database';
 import { TriggerDelivery, type TriggerDeliveryOptions } from './delivery';

@@ -110,8 +110,8 @@ function deepestMatchingAncestor(pattern: PathPattern, path: Path): Path | null 
 
 /**
  * Values compared as the handler sees them (`DataSnapshot.val()`): a priority-only change is not
- * visible there, so it sends no event. [deliberate difference: production behaviour for
- * priority-only writes is not documented]
+ * visible there, so it sends no event. DIFFERENCE FROM PRODUCTION (possible): what production
+ * delivers for a priority-only write is not documented.
  */
 export function sameValue(a: DbNode, b: DbNode): boolean {
   if (a === b) return true;
