@@ -2,6 +2,8 @@
  * The known differences from production that emulator/README.md lists, each kept true here (or in the
  * test the README names). Every one is marked `DIFFERENCE FROM PRODUCTION:` where the code makes it.
  */
+import WebSocket from 'ws';
+import { nodeFromJSON, nodeHash } from './database';
 import { startEmulator } from './emulator';
 import type { EmulatorHandle } from './emulator';
 
@@ -91,4 +93,24 @@ test('a profile stream without ns carries every namespace', async () => {
   expect(text).toMatch(/"path":\["p"\]/);
   expect(text).toMatch(/"path":\["q"\]/);
   controller.abort();
+});
+
+test("a listen is sent the current data even when the client's hash says it has it", async () => {
+  await call('PUT', '/cached.json?ns=diff-hash', { body: '"x"', auth: 'owner' });
+  const ws = new WebSocket(`ws://${handle.host}:${handle.port}/.ws?v=5&ns=diff-hash`);
+  const messages: Array<Record<string, unknown>> = [];
+  ws.on('message', (data) => messages.push(JSON.parse(data.toString()) as Record<string, unknown>));
+  await new Promise((resolve) => ws.once('open', resolve));
+  const request = { t: 'd', d: { r: 1, a: 'q', b: { p: '/cached', h: nodeHash(nodeFromJSON('x')) } } };
+  ws.send(JSON.stringify(request));
+  const deadline = Date.now() + 5000;
+  while (!messages.some((m) => JSON.stringify(m).includes('"r":1')) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const data = messages.map((m) => m['d'] as Record<string, unknown>);
+  const push = data.findIndex((d) => d['a'] === 'd');
+  const reply = data.findIndex((d) => d['r'] === 1);
+  expect(data[push]).toEqual({ a: 'd', b: { p: '/cached', d: 'x' } });
+  expect(push).toBeLessThan(reply);
+  ws.close();
 });
