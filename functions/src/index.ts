@@ -2,12 +2,14 @@
  * The deployed functions (what firebase-functions' manifest discovery lists) and the plain sweep for
  * the local stack. Only re-exports, as in firebase/functions-samples.
  */
-export { reconcilePresence } from './triggers/reconcile-presence';
+export { enforceDeviceLimit } from './triggers/enforce-device-limit';
 export { sweepStalePresence } from './triggers/sweep-stale-presence';
 export { trimPresenceEvents } from './triggers/trim-presence-events';
 export { forceLogin } from './callable/force-login';
 export { signOutDevice } from './callable/sign-out-device';
 export { setDeviceLimit } from './callable/set-device-limit';
+export { repairPresence } from './callable/repair-presence';
+export type { RepairPresenceResult } from './callable/repair-presence';
 
 export { sweepStaleSlots } from './database/sweep';
 export type { SweepStaleSlotsOptions, SweepResult } from './database/sweep';

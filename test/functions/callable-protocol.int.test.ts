@@ -14,9 +14,9 @@ import {
   deviceEntry,
   functions,
   readPresence,
+  seedPresence,
   startFunctionsContext,
   stopFunctionsContext,
-  writeAndTrigger,
 } from './support';
 import type { FunctionsTestContext } from './support';
 
@@ -75,7 +75,7 @@ async function call(name: string, data: unknown, idToken?: string): Promise<{ st
 
 test('signOutDevice answers {result} for the uid in the token', async () => {
   const uid = 'http-user';
-  await writeAndTrigger(ctx, uid, (ref) => ref.set({ count: 1, devices: { laptop001: deviceEntry(1_000) } }));
+  await seedPresence(ctx, uid, { count: 1, devices: { laptop001: deviceEntry(1_000) } });
   expect(await call('signOutDevice', { deviceId: 'laptop001' }, emulatorIdToken(uid))).toEqual({
     status: 200,
     body: { result: { deviceId: 'laptop001' } },
@@ -101,6 +101,14 @@ test.each([
   ['bad input', 'signOutDevice', { deviceId: 'x' }, 'user', 400, 'INVALID_ARGUMENT'],
   ['a device that holds no slot', 'signOutDevice', { deviceId: 'nothere01' }, 'user', 404, 'NOT_FOUND'],
   ['a non-admin setting a limit', 'setDeviceLimit', { uid: 'someone', limit: 9 }, 'user', 403, 'PERMISSION_DENIED'],
+  [
+    "a non-admin repairing another user's presence",
+    'repairPresence',
+    { uid: 'someone' },
+    'user',
+    403,
+    'PERMISSION_DENIED',
+  ],
 ])('refuses %s with the canonical HTTP status', async (_name, fn, data, who, status, code) => {
   const token =
     who === 'user'
@@ -124,4 +132,15 @@ test('an admin claim in the token lets setDeviceLimit through', async () => {
   );
   expect(response).toEqual({ status: 200, body: { result: { uid: 'http-limited', limit: 4, evicted: [] } } });
   expect((await ctx.db.ref('limits/http-limited').get()).val()).toBe(4);
+});
+
+test('repairPresence called without data repairs the caller: {result} with the recomputed count', async () => {
+  const uid = 'http-drifted';
+  await seedPresence(ctx, uid, { count: 5, devices: { laptop001: deviceEntry(1_000) } });
+  // The client SDK sends `{"data": null}` for `httpsCallable(functions, 'repairPresence')()`.
+  expect(await call('repairPresence', null, emulatorIdToken(uid))).toEqual({
+    status: 200,
+    body: { result: { uid, changed: true, count: 1, evicted: [] } },
+  });
+  expect(await readPresence(ctx, uid)).toEqual({ count: 1, devices: { laptop001: deviceEntry(1_000) } });
 });

@@ -2,21 +2,20 @@
  * The callables through their own `.run(request)` entry, with an `auth` shaped like a verified ID
  * token (docs/protocol.md §5.1, §5.2, §5.5): force login, sign out one device, set a limit — their
  * effects in the emulator, their HttpsError codes, and that the uid always comes from the token.
+ * (`repairPresence`, §5.4, has its own file: repair.int.test.ts.)
  */
 import { HttpsError, type CallableRequest } from 'firebase-functions/v2/https';
-import { PRESENCE_EVENTS_MAX } from '../../functions/src/core/contract';
+import { EVICTION_NOTICE_TTL_MS, PRESENCE_EVENTS_MAX } from '../../functions/src/core/contract';
 import {
   auditTrail,
   callableRequest,
   deviceEntry,
   expectInvariants,
   functions,
-  presenceIndex,
   readPresence,
-  settle,
+  seedPresence,
   startFunctionsContext,
   stopFunctionsContext,
-  writeAndTrigger,
   type FunctionsTestContext,
 } from './support';
 
@@ -42,20 +41,26 @@ async function failureCode(call: Promise<unknown>): Promise<string> {
   throw new Error('expected the call to fail');
 }
 
+/** The user's entries as rule-checked claims leave them (written by an admin, bypassing the rules). */
 async function seedDevices(uid: string, devices: Record<string, ReturnType<typeof deviceEntry>>, generation = 0) {
-  const { after } = await writeAndTrigger(ctx, uid, (ref) =>
-    ref.set({ count: Object.keys(devices).length, generation, devices }),
-  );
-  await settle(ctx, uid, after);
+  await seedPresence(ctx, uid, { count: Object.keys(devices).length, generation, devices });
+}
+
+/** An eviction notice a day and a minute old, and one a minute old (docs/protocol.md §5: TTL 24 h). */
+function agedNotices(): Record<string, { reason: string; at: number; generation: number }> {
+  return {
+    expired01: { reason: 'swept', at: Date.now() - EVICTION_NOTICE_TTL_MS - 60_000, generation: 0 },
+    recent001: { reason: 'swept', at: Date.now() - 60_000, generation: 0 },
+  };
 }
 
 const AUTH_TIME = Math.floor(Date.now() / 1000) - 30;
 
 describe('forceLogin', () => {
-  test('evicts every other device in one write: generation, count, notBefore, notices', async () => {
+  test('evicts every other device in one write: generation, count, lastActive, notBefore, notices', async () => {
     const uid = 'fl-user';
     await seedDevices(uid, { laptop001: deviceEntry(1_000, 5_000, 3), phone0002: deviceEntry(2_000, 6_000, 3) }, 3);
-    const before = await readPresence(ctx, uid);
+    await ctx.db.ref(`presence/${uid}`).update({ ping: 7_000, lastActive: 6_000 });
 
     const result = await forceLogin.run(
       callableRequest(
@@ -71,6 +76,9 @@ describe('forceLogin', () => {
       op: 'tablet003',
       generation: 4,
       notBefore: AUTH_TIME,
+      // §5.1 `...cur`: a pending liveness check stays; lastActive is the server's now.
+      ping: 7_000,
+      lastActive: expect.any(Number),
       devices: {
         tablet003: {
           claimedAt: expect.any(Number),
@@ -85,23 +93,25 @@ describe('forceLogin', () => {
         phone0002: { reason: 'force-login', at: expect.any(Number), generation: 4 },
       },
     });
-    // The trigger then sees the force login's write, records the claim, and changes nothing.
-    expect(await settle(ctx, uid, before)).toBeLessThanOrEqual(2);
-    expect(await readPresence(ctx, uid)).toEqual(after);
+    const entry = (after?.devices as { tablet003: { lastSeen: number } }).tablet003;
+    // One server timestamp for the claim and lastActive, the server's own clock.
+    expect(after?.lastActive).toBe(entry.lastSeen);
+    expect(Math.abs(entry.lastSeen - Date.now())).toBeLessThan(60_000);
     await expectInvariants(ctx, uid, 2);
-    const events = await auditTrail(ctx, uid);
-    expect(
-      events
-        .filter((e) => e.type !== 'claimed' || e.reason === 'force-login')
-        .map((e) => [e.type, e.deviceId, e.reason]),
-    ).toEqual([
+    // docs/protocol.md §5.1, §6: the server records its evictions (the claim is the caller's own).
+    expect((await auditTrail(ctx, uid)).map((e) => [e.type, e.deviceId, e.reason])).toEqual([
       ['evicted', 'laptop001', 'force-login'],
       ['evicted', 'phone0002', 'force-login'],
-      ['claimed', 'tablet003', 'force-login'],
     ]);
-    expect(await presenceIndex(ctx, uid)).toBe(
-      (after?.devices as { tablet003: { lastSeen: number } }).tablet003.lastSeen,
+  });
+
+  test('drops eviction notices older than 24 hours', async () => {
+    const uid = 'fl-notices-user';
+    await seedPresence(ctx, uid, { count: 0, evicted: agedNotices() });
+    await forceLogin.run(
+      callableRequest({ deviceId: 'phone0002', platform: 'ios', label: 'iPhone' }, { uid, authTime: AUTH_TIME }),
     );
+    expect(Object.keys((await readPresence(ctx, uid))?.evicted as object)).toEqual(['recent001']);
   });
 
   test('a device that already held a slot keeps its claimedAt', async () => {
@@ -187,10 +197,16 @@ describe('signOutDevice', () => {
       devices: { phone0002: deviceEntry(2_000, 2_500) },
       evicted: { laptop001: { reason: 'signed-out', at: expect.any(Number), generation: 0 } },
     });
-    expect(await presenceIndex(ctx, uid)).toBe(2_500);
     expect((await auditTrail(ctx, uid)).filter((e) => e.type === 'evicted')).toEqual([
       { type: 'evicted', deviceId: 'laptop001', reason: 'signed-out', at: expect.any(Number) },
     ]);
+  });
+
+  test('drops eviction notices older than 24 hours', async () => {
+    const uid = 'so-notices-user';
+    await seedPresence(ctx, uid, { count: 1, devices: { laptop001: deviceEntry(1_000) }, evicted: agedNotices() });
+    await signOutDevice.run(callableRequest({ deviceId: 'laptop001' }, { uid }));
+    expect(Object.keys((await readPresence(ctx, uid))?.evicted as object).sort()).toEqual(['laptop001', 'recent001']);
   });
 
   test('a device that holds no slot is not-found; another user cannot reach my devices', async () => {

@@ -8,6 +8,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { SWEEP_SCHEDULE } from '@device-limit/contract';
 import { freePort } from '../helpers/ports';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -80,24 +81,31 @@ function discoverToFile(): Manifest {
   }
 }
 
+/**
+ * docs/protocol.md §5: no function runs for a claim, a renewal or a release. The only database
+ * triggers are on `/limits/{uid}` (admin limit changes) and on the creation of an audit event.
+ */
+const EXPECTED_ENDPOINTS = [
+  'enforceDeviceLimit',
+  'forceLogin',
+  'repairPresence',
+  'setDeviceLimit',
+  'signOutDevice',
+  'sweepStalePresence',
+  'trimPresenceEvents',
+];
+
 function expectDeployableManifest(manifest: Manifest): void {
   expect(manifest.specVersion).toBe('v1alpha1');
-  expect(Object.keys(manifest.endpoints).sort()).toEqual([
-    'forceLogin',
-    'reconcilePresence',
-    'setDeviceLimit',
-    'signOutDevice',
-    'sweepStalePresence',
-    'trimPresenceEvents',
-  ]);
+  expect(Object.keys(manifest.endpoints).sort()).toEqual(EXPECTED_ENDPOINTS);
   const endpoint = (name: string) => manifest.endpoints[name] as Record<string, unknown>;
   for (const name of Object.keys(manifest.endpoints)) {
     expect(endpoint(name)).toMatchObject({ platform: 'gcfv2', entryPoint: name });
   }
-  expect(endpoint('reconcilePresence').eventTrigger).toEqual({
+  expect(endpoint('enforceDeviceLimit').eventTrigger).toEqual({
     eventType: 'google.firebase.database.ref.v1.written',
     eventFilters: {},
-    eventFilterPathPatterns: { ref: 'presence/{uid}', instance: '*' },
+    eventFilterPathPatterns: { ref: 'limits/{uid}', instance: '*' },
     retry: true,
   });
   expect(endpoint('trimPresenceEvents').eventTrigger).toEqual({
@@ -106,8 +114,15 @@ function expectDeployableManifest(manifest: Manifest): void {
     eventFilterPathPatterns: { ref: 'presenceEvents/{uid}/{eventId}', instance: '*' },
     retry: true,
   });
-  expect(endpoint('sweepStalePresence').scheduleTrigger).toMatchObject({ schedule: 'every 5 minutes' });
-  for (const name of ['forceLogin', 'signOutDevice', 'setDeviceLimit']) {
+  // Nothing listens under /presence: a claim, a renewal or a release fires no function.
+  const databaseRefs = Object.values(manifest.endpoints).flatMap((e) => {
+    const trigger = e.eventTrigger as { eventFilterPathPatterns?: { ref?: string } } | undefined;
+    return trigger?.eventFilterPathPatterns?.ref === undefined ? [] : [trigger.eventFilterPathPatterns.ref];
+  });
+  expect(databaseRefs.filter((ref) => ref.startsWith('presence/') || ref === 'presence')).toEqual([]);
+  expect(endpoint('sweepStalePresence').scheduleTrigger).toMatchObject({ schedule: SWEEP_SCHEDULE });
+  expect(SWEEP_SCHEDULE).toBe('every 15 minutes');
+  for (const name of ['forceLogin', 'signOutDevice', 'setDeviceLimit', 'repairPresence']) {
     expect(endpoint(name).callableTrigger).toEqual({});
     expect(endpoint(name)).not.toHaveProperty('eventTrigger');
   }

@@ -5,18 +5,26 @@
  *   the same URL firebase-functions computes for an event whose `instance` is `<ns>`, so triggers and
  *   callables share one connection;
  * - triggers run through the exported function's own entry point with the raw CloudEvent the
- *   database sends (../shared/reference/firebase-local-stack.md): firebase-functions decodes it
- *   (params from `ref`, `before` = `data.data`, `after` = applyChange(data.data, data.delta));
- * - callables run through `.run(request)` with an `auth` shaped like a verified ID token.
+ *   database sends (docs/local-stack.md, "How database triggers reach the functions"):
+ *   firebase-functions decodes it (params from `ref`, `before` = `data.data`,
+ *   `after` = applyChange(data.data, data.delta));
+ * - callables run through `.run(request)` with an `auth` shaped like a verified ID token;
+ * - client devices write through `database.rules.json` with the real `firebase` SDK
+ *   (`@firebase/rules-unit-testing`, one app and one socket per context), exactly as
+ *   docs/protocol.md §4 specifies.
  */
 import { randomUUID } from 'node:crypto';
-import { deleteApp, getApps, initializeApp } from 'firebase-admin/app';
-import { getDatabase, type Database } from 'firebase-admin/database';
+import { readFileSync } from 'node:fs';
+import { initializeTestEnvironment, type RulesTestEnvironment } from '@firebase/rules-unit-testing';
+import { deleteApp, getApp, getApps, initializeApp } from 'firebase-admin/app';
+import { getDatabase, getDatabaseWithUrl, type Database } from 'firebase-admin/database';
 import type { CallableRequest } from 'firebase-functions/v2/https';
 import { emulatorAddress, freshNamespace } from '../helpers/emulator';
+import { RULES_FILE, serverTimestamp, type Database as ClientDatabase } from '../helpers/presence';
 import * as functions from '../../functions/src/index';
 
 export { functions };
+export type { ClientDatabase };
 
 export interface FunctionsTestContext {
   readonly ns: string;
@@ -45,6 +53,36 @@ export async function stopFunctionsContext(): Promise<void> {
   await Promise.all(getApps().map((app) => deleteApp(app)));
 }
 
+/**
+ * `database.rules.json` loaded into namespace `ns` (so `/presence` has its `.indexOn` and client
+ * writes are checked), with signed-in client devices on their own sockets.
+ */
+export async function startClients(ns: string): Promise<RulesTestEnvironment> {
+  const { host, port } = emulatorAddress();
+  return initializeTestEnvironment({
+    projectId: ns,
+    database: { host, port, rules: readFileSync(RULES_FILE, 'utf8') },
+  });
+}
+
+/**
+ * A second namespace of the same emulator, reached through the default admin app's credentials: a
+ * database of its own for a test that counts what a sweep visits (no other test's users in it).
+ */
+export async function isolatedNamespace(
+  prefix: string,
+): Promise<{ ns: string; db: Database; env: RulesTestEnvironment }> {
+  const ns = freshNamespace(prefix);
+  const env = await startClients(ns);
+  const db = getDatabaseWithUrl(`http://${emulatorAddress().hostAndPort}/?ns=${ns}`, getApp());
+  return { ns, db, env };
+}
+
+/** Either a context's database or a database itself (the sweep tests use namespaces of their own). */
+function dbOf(target: Database | FunctionsTestContext): Database {
+  return 'ref' in target ? target : target.db;
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -61,77 +99,70 @@ export function changeDelta(before: unknown, after: unknown): unknown {
   return delta;
 }
 
-/** The raw CloudEvent the database sends for a write at `/presence/{uid}`. */
-export function presenceWrittenEvent(ns: string, uid: string, before: unknown, after: unknown): unknown {
+/** The raw CloudEvent the database sends for a write at `ref` (e.g. `/limits/u1`). */
+export function databaseWrittenEvent(
+  ns: string,
+  ref: string,
+  before: unknown,
+  after: unknown,
+  time = new Date(),
+): unknown {
   return {
     specversion: '1.0',
     id: randomUUID(),
     source: `//firebasedatabase.googleapis.com/projects/_/locations/us-central1/instances/${ns}`,
     type: 'google.firebase.database.ref.v1.written',
-    time: new Date().toISOString(),
+    time: time.toISOString(),
     instance: ns,
-    ref: `/presence/${uid}`,
+    ref,
     firebasedatabasehost: emulatorAddress().hostAndPort,
     location: 'us-central1',
+    authtype: 'admin',
     data: { data: before ?? null, delta: changeDelta(before ?? null, after ?? null) },
   };
 }
 
-/** Runs the exported `reconcilePresence` trigger exactly as the platform would, for one write. */
-export async function deliverPresenceWrite(
+/** Runs the exported `enforceDeviceLimit` trigger exactly as the platform would, for one write. */
+export async function deliverLimitWrite(
   ctx: FunctionsTestContext,
   uid: string,
   before: unknown,
   after: unknown,
+  time?: Date,
 ): Promise<void> {
-  const entry = functions.reconcilePresence as unknown as (raw: unknown) => Promise<unknown>;
-  await entry(presenceWrittenEvent(ctx.ns, uid, before, after));
+  const entry = functions.enforceDeviceLimit as unknown as (raw: unknown) => Promise<unknown>;
+  await entry(databaseWrittenEvent(ctx.ns, `/limits/${uid}`, before, after, time));
 }
 
-export async function readPresence(ctx: FunctionsTestContext, uid: string): Promise<Record<string, unknown> | null> {
-  return (await ctx.db.ref(`presence/${uid}`).get()).val() as Record<string, unknown> | null;
-}
-
-/**
- * Writes `value` at `presence/{uid}/{path}` as admin (or `update`s the presence node with `updates`)
- * and delivers the resulting write to the trigger; returns the value after the write.
- */
-export async function writeAndTrigger(
+/** Writes `/limits/{uid}` as an admin would (console, Admin SDK); returns the event's before/after. */
+export async function writeLimit(
   ctx: FunctionsTestContext,
   uid: string,
-  write: (ref: ReturnType<Database['ref']>) => Promise<unknown>,
+  limit: number | null,
 ): Promise<{ before: unknown; after: unknown }> {
-  const before = await readPresence(ctx, uid);
-  await write(ctx.db.ref(`presence/${uid}`));
-  const after = await readPresence(ctx, uid);
-  await deliverPresenceWrite(ctx, uid, before, after);
-  return { before, after };
+  const ref = ctx.db.ref(`limits/${uid}`);
+  const before = (await ref.get()).val() as unknown;
+  await ref.set(limit);
+  return { before, after: limit };
 }
 
-/**
- * Keeps delivering the trigger for every write the functions themselves made, as the platform does,
- * until a run leaves the presence unchanged. Returns how many extra runs that took; a reconcile
- * that converges needs at most one (the run that sees its own write and aborts).
- */
-export async function settle(
-  ctx: FunctionsTestContext,
+export async function readPresence(
+  db: Database | FunctionsTestContext,
   uid: string,
-  lastSeenValue: unknown,
-  maxRuns = 5,
-): Promise<number> {
-  let last = lastSeenValue;
-  for (let run = 0; run < maxRuns; run++) {
-    const now = await readPresence(ctx, uid);
-    if (JSON.stringify(now) === JSON.stringify(last)) return run;
-    await deliverPresenceWrite(ctx, uid, last, now);
-    last = now;
-  }
-  throw new Error(`presence/${uid} did not settle within ${maxRuns} trigger runs`);
+): Promise<Record<string, unknown> | null> {
+  const database = dbOf(db);
+  return (await database.ref(`presence/${uid}`).get()).val() as Record<string, unknown> | null;
+}
+
+/** Sets `/presence/{uid}` as an admin writing by hand (bypassing the rules). */
+export async function seedPresence(db: Database | FunctionsTestContext, uid: string, value: unknown): Promise<void> {
+  const database = dbOf(db);
+  await database.ref(`presence/${uid}`).set(value);
 }
 
 /** The invariants of docs/protocol.md §1 for one user. */
-export async function expectInvariants(ctx: FunctionsTestContext, uid: string, limit: number): Promise<void> {
-  const presence = await readPresence(ctx, uid);
+export async function expectInvariants(db: Database | FunctionsTestContext, uid: string, limit: number): Promise<void> {
+  const presence = await readPresence(db, uid);
   const devices = isObject(presence?.devices) ? Object.keys(presence.devices) : [];
   const count = presence?.count ?? 0;
   expect({ count, entries: devices.length }).toEqual({ count: devices.length, entries: devices.length });
@@ -145,6 +176,54 @@ export async function expectInvariants(ctx: FunctionsTestContext, uid: string, l
 /** A device entry as a claim writes it (docs/protocol.md §4.2), with explicit times. */
 export function deviceEntry(claimedAt: number, lastSeen = claimedAt, generation = 0) {
   return { claimedAt, lastSeen, generation, platform: 'web', label: 'Chrome on Mac' };
+}
+
+/** docs/protocol.md §4.2, the claim, relative to `/presence/{uid}` (version 2: with `lastActive`). */
+export function claimUpdate(deviceId: string, generation = 0): Record<string, unknown> {
+  return {
+    count: { '.sv': { increment: 1 } },
+    op: deviceId,
+    [`devices/${deviceId}`]: {
+      claimedAt: serverTimestamp(),
+      lastSeen: serverTimestamp(),
+      generation,
+      platform: 'web',
+      label: 'Chrome on Linux',
+    },
+    lastActive: serverTimestamp(),
+    [`evicted/${deviceId}`]: null,
+  };
+}
+
+/** docs/protocol.md §4.6, the release, relative to `/presence/{uid}`. */
+export function releaseUpdate(deviceId: string): Record<string, unknown> {
+  return { count: { '.sv': { increment: -1 } }, op: deviceId, [`devices/${deviceId}`]: null };
+}
+
+/**
+ * A signed-in device of `uid`, already connected (its first read has completed), so that a claim it
+ * sends later costs one round trip, as on a running app.
+ */
+export async function connectedDevice(env: RulesTestEnvironment, uid: string): Promise<ClientDatabase> {
+  const db = env.authenticatedContext(uid).database();
+  await db.ref(`presence/${uid}`).get();
+  return db;
+}
+
+/** The claim of docs/protocol.md §4.2 through the rules; resolves to whether it was accepted. */
+export async function claimFrom(db: ClientDatabase, uid: string, deviceId: string): Promise<boolean> {
+  try {
+    await db.ref(`presence/${uid}`).update(claimUpdate(deviceId));
+    return true;
+  } catch (error) {
+    if (/permission[_ ]denied/i.test(String(error))) return false;
+    throw error;
+  }
+}
+
+/** A new signed-in device of `uid` claims a slot through the rules. */
+export async function clientClaim(env: RulesTestEnvironment, uid: string, deviceId: string): Promise<boolean> {
+  return claimFrom(env.authenticatedContext(uid).database(), uid, deviceId);
 }
 
 /** A callable request as firebase-functions builds it after verifying the caller's ID token. */
@@ -177,20 +256,21 @@ export function callableRequest<T>(
   return request as unknown as CallableRequest<T>;
 }
 
+export interface AuditRecord {
+  type: string;
+  deviceId: string;
+  reason?: string;
+  at: number;
+}
+
 /** The audit trail of a user, oldest first. */
-export async function auditTrail(
-  ctx: FunctionsTestContext,
-  uid: string,
-): Promise<Array<{ type: string; deviceId: string; reason?: string; at: number }>> {
-  const value = (await ctx.db.ref(`presenceEvents/${uid}`).orderByKey().get()).val() as Record<
+export async function auditTrail(db: Database | FunctionsTestContext, uid: string): Promise<AuditRecord[]> {
+  const database = dbOf(db);
+  const value = (await database.ref(`presenceEvents/${uid}`).orderByKey().get()).val() as Record<
     string,
-    { type: string; deviceId: string; reason?: string; at: number }
+    AuditRecord
   > | null;
   return Object.keys(value ?? {})
     .sort()
-    .map((key) => (value as Record<string, { type: string; deviceId: string; reason?: string; at: number }>)[key]!);
-}
-
-export async function presenceIndex(ctx: FunctionsTestContext, uid: string): Promise<unknown> {
-  return (await ctx.db.ref(`presenceIndex/${uid}`).get()).val();
+    .map((key) => (value as Record<string, AuditRecord>)[key] as AuditRecord);
 }

@@ -1,123 +1,267 @@
 /**
- * Lost onDisconnects: entries whose release never ran are swept once their `lastSeen` is older than
- * the threshold (docs/protocol.md §5.3). The sweep finds users through `/presenceIndex`, kept by the
- * reconcile trigger, so it visits only users holding stale entries.
+ * The sweep (docs/protocol.md §5.3): users none of whose devices claimed or renewed a lease for
+ * STALE_AFTER_MS are found through the indexed `lastActive` (the rules' `.indexOn`), their stale
+ * entries removed with `swept` notices, their counts repaired, and `lastActive` removed once no entry
+ * remains — so a user who left is visited once, and the sweep's cost is the number of users who went
+ * quiet, however many users there are. Time is controlled through the sweep's `now`; claims and
+ * releases go through `database.rules.json` with the real client SDK and server timestamps.
+ *
+ * Each test that counts visits has a namespace of its own (with the rules loaded), so no other
+ * test's users are in its query.
  */
+import type { RulesTestEnvironment } from '@firebase/rules-unit-testing';
+import type { Database } from 'firebase-admin/database';
 import { STALE_AFTER_MS } from '../../functions/src/core/contract';
 import {
   auditTrail,
+  claimFrom,
+  connectedDevice,
   deviceEntry,
   expectInvariants,
   functions,
-  presenceIndex,
+  isolatedNamespace,
   readPresence,
-  settle,
+  releaseUpdate,
+  seedPresence,
+  startClients,
   startFunctionsContext,
   stopFunctionsContext,
-  writeAndTrigger,
   type FunctionsTestContext,
 } from './support';
 
 let ctx: FunctionsTestContext;
-beforeAll(() => {
+const environments: RulesTestEnvironment[] = [];
+beforeAll(async () => {
   ctx = startFunctionsContext('demo-fn-sweep');
+  environments.push(await startClients(ctx.ns));
 });
-afterAll(stopFunctionsContext);
+afterAll(async () => {
+  await Promise.all(environments.map((env) => env.cleanup()));
+  await stopFunctionsContext();
+});
 
 const MINUTE = 60_000;
-const NOW = Date.now();
+const HOUR = 60 * MINUTE;
+/** The sweep's clock in the tests that seed their own times. */
+const NOW = Date.parse('2026-12-01T12:00:00.000Z');
 
-/** A device claimed `minutesAgo` and never heard from since (its onDisconnect was lost). */
-function abandoned(minutesAgo: number) {
-  return deviceEntry(NOW - minutesAgo * MINUTE, NOW - minutesAgo * MINUTE);
+async function namespace(prefix: string): Promise<{ db: Database; env: RulesTestEnvironment }> {
+  const space = await isolatedNamespace(prefix);
+  environments.push(space.env);
+  return space;
 }
 
-/** Writes the user's entries as claims would leave them, and lets the reconcile index them. */
-async function seed(uid: string, devices: Record<string, ReturnType<typeof deviceEntry>>): Promise<void> {
-  const { after } = await writeAndTrigger(ctx, uid, (ref) => ref.set({ count: Object.keys(devices).length, devices }));
-  await settle(ctx, uid, after);
+function sweep(db: Database, now: number, extra: { pageSize?: number; maxUsers?: number; concurrency?: number } = {}) {
+  return functions.sweepStaleSlots(db, { now, staleAfterMs: STALE_AFTER_MS, ...extra });
 }
 
-test('stale entries are swept, fresh ones stay, counts and the index are fixed', async () => {
-  await seed('sweep-mixed', { lostA0001: abandoned(30), lostB0002: abandoned(20) });
-  // The third device is alive: it heartbeats after the other two were lost.
-  await writeAndTrigger(ctx, 'sweep-mixed', (ref) => ref.child('devices/lostB0002').remove());
-  await writeAndTrigger(ctx, 'sweep-mixed', (ref) =>
-    ref.update({ count: 2, 'devices/aliveC003': deviceEntry(NOW - 25 * MINUTE, NOW - MINUTE) }),
-  );
-  await seed('sweep-fresh', { fresh0001: abandoned(1) });
-  await seed('sweep-all-stale', { lostX0001: abandoned(16), lostY0002: abandoned(60) });
-  expect(await presenceIndex(ctx, 'sweep-mixed')).toBe(NOW - 30 * MINUTE);
+test('quiet users are swept and repaired; active users are not visited', async () => {
+  const { db } = await namespace('demo-fn-sweep-mixed');
+  const quiet = NOW - STALE_AFTER_MS - HOUR;
+  await db.ref('presence').set({
+    // Two ghosts whose releases never ran (a server restart): both go, lastActive with them.
+    ghosts: {
+      count: 2,
+      op: 'ghostB002',
+      lastActive: quiet,
+      devices: { ghostA001: deviceEntry(quiet - HOUR, quiet - HOUR), ghostB002: deviceEntry(quiet, quiet) },
+    },
+    // Released normally: nothing to remove, only lastActive.
+    released: { count: 0, op: 'gone00001', lastActive: quiet },
+    // A ghost next to an entry whose label changed recently (§4.5 moves lastSeen, not lastActive).
+    relabelled: {
+      count: 2,
+      lastActive: quiet,
+      devices: { ghostC003: deviceEntry(quiet, quiet), labelD004: deviceEntry(quiet, NOW - HOUR) },
+    },
+    // Drift on a quiet user: the count says 3, no entry holds a slot.
+    drifted: { count: 3, lastActive: quiet },
+    // Renewed its lease an hour ago: not quiet, never read by the sweep.
+    active: { count: 1, lastActive: NOW - HOUR, devices: { liveE0005: deviceEntry(quiet, NOW - HOUR) } },
+    // Left earlier (its lastActive already removed): sorts before every number, outside the query.
+    left: { count: 0, op: 'gone00002' },
+  });
 
-  const result = await functions.sweepStaleSlots(ctx.db, { now: NOW, staleAfterMs: STALE_AFTER_MS });
+  const result = await sweep(db, NOW);
 
-  // Only users holding stale entries were visited: the fresh user never was.
   expect(result).toEqual({
     cutoff: NOW - STALE_AFTER_MS,
-    usersVisited: 2,
+    usersVisited: 4,
     entriesSwept: 3,
-    usersChanged: 2,
+    usersChanged: 4,
     truncated: false,
   });
-  await expectInvariants(ctx, 'sweep-mixed', 2);
-  await expectInvariants(ctx, 'sweep-all-stale', 2);
-  expect(await readPresence(ctx, 'sweep-mixed')).toMatchObject({
+  const ghosts = await readPresence(db, 'ghosts');
+  expect(ghosts).toEqual({
+    count: 0,
+    op: 'ghostB002',
+    evicted: {
+      ghostA001: { reason: 'swept', at: expect.any(Number), generation: 0 },
+      ghostB002: { reason: 'swept', at: expect.any(Number), generation: 0 },
+    },
+  });
+  expect(await readPresence(db, 'released')).toEqual({ count: 0, op: 'gone00001' });
+  expect(await readPresence(db, 'relabelled')).toEqual({
     count: 1,
-    op: 'lostA0001',
-    devices: { aliveC003: deviceEntry(NOW - 25 * MINUTE, NOW - MINUTE) },
-    evicted: { lostA0001: { reason: 'swept', at: expect.any(Number), generation: 0 } },
+    op: 'ghostC003',
+    lastActive: NOW - HOUR,
+    devices: { labelD004: deviceEntry(quiet, NOW - HOUR) },
+    evicted: { ghostC003: { reason: 'swept', at: expect.any(Number), generation: 0 } },
   });
-  expect(await readPresence(ctx, 'sweep-all-stale')).toMatchObject({ count: 0 });
-  expect((await readPresence(ctx, 'sweep-all-stale'))?.devices).toBeUndefined();
-  expect(await readPresence(ctx, 'sweep-fresh')).toMatchObject({ count: 1 });
-  expect(await presenceIndex(ctx, 'sweep-mixed')).toBe(NOW - MINUTE);
-  expect(await presenceIndex(ctx, 'sweep-all-stale')).toBeNull();
+  expect(await readPresence(db, 'drifted')).toEqual({ count: 0 });
+  expect(await readPresence(db, 'active')).toEqual({
+    count: 1,
+    lastActive: NOW - HOUR,
+    devices: { liveE0005: deviceEntry(quiet, NOW - HOUR) },
+  });
+  for (const uid of ['ghosts', 'relabelled', 'drifted']) await expectInvariants(db, uid, 2);
 
-  const swept = (await auditTrail(ctx, 'sweep-all-stale')).filter((e) => e.type === 'swept');
-  expect(swept.map((e) => [e.deviceId, e.reason]).sort()).toEqual([
-    ['lostX0001', 'stale'],
-    ['lostY0002', 'stale'],
+  const swept = (await auditTrail(db, 'ghosts')).map((e) => [e.type, e.deviceId, e.reason]);
+  expect(swept.sort()).toEqual([
+    ['swept', 'ghostA001', 'stale'],
+    ['swept', 'ghostB002', 'stale'],
   ]);
+  expect(await auditTrail(db, 'released')).toEqual([]);
 
-  // A second sweep finds nothing: the index moved past the cut-off.
-  const again = await functions.sweepStaleSlots(ctx.db, { now: NOW, staleAfterMs: STALE_AFTER_MS });
-  expect(again.usersVisited).toBe(0);
+  // The same sweep again finds nobody: every visited user left the query's range.
+  expect((await sweep(db, NOW)).usersVisited).toBe(0);
+  // Three hours later the two users still holding entries have gone quiet too, and only they are visited.
+  expect(await sweep(db, NOW + STALE_AFTER_MS)).toMatchObject({ usersVisited: 2, entriesSwept: 2 });
+  expect(await readPresence(db, 'active')).toMatchObject({ count: 0, evicted: { liveE0005: { reason: 'swept' } } });
 });
 
-test('the sweep pages through many stale users', async () => {
-  const uids = Array.from({ length: 23 }, (_, i) => `sweep-page-${String(i).padStart(2, '0')}`);
-  for (const uid of uids) await seed(uid, { lostP0001: abandoned(40) });
-  const result = await functions.sweepStaleSlots(ctx.db, {
-    now: NOW,
-    staleAfterMs: STALE_AFTER_MS,
-    pageSize: 5,
-    concurrency: 3,
+test('a user whose last device released normally is visited once and then never again', async () => {
+  const { db, env } = await namespace('demo-fn-sweep-left');
+  const uid = 'leaving-user';
+  // A real claim and release through the rules: lastActive and lastSeen are the server's `now`.
+  const device = await connectedDevice(env, uid);
+  expect(await claimFrom(device, uid, 'laptop001')).toBe(true);
+  await device.ref(`presence/${uid}`).update(releaseUpdate('laptop001'));
+  const left = await readPresence(db, uid);
+  expect(left).toEqual({ count: 0, op: 'laptop001', lastActive: expect.any(Number) });
+  const releasedAt = left?.lastActive as number;
+
+  const visits: number[] = [];
+  // Every sweep period for a day: before the lease ran out, at it, and long after.
+  for (let at = releasedAt; at <= releasedAt + 24 * HOUR; at += 15 * MINUTE) {
+    visits.push((await sweep(db, at)).usersVisited);
+  }
+  const firstVisit = visits.findIndex((n) => n > 0);
+  // The first sweep whose cut-off (now - STALE_AFTER_MS) reaches lastActive: 3 h later.
+  expect(firstVisit).toBe(STALE_AFTER_MS / (15 * MINUTE));
+  expect(visits.reduce((a, b) => a + b, 0)).toBe(1);
+  expect(await readPresence(db, uid)).toEqual({ count: 0, op: 'laptop001' });
+  // Nothing was swept, so nothing was recorded.
+  expect(await auditTrail(db, uid)).toEqual([]);
+
+  // Coming back makes the user visible again: a claim writes lastActive (§4.2).
+  expect(await claimFrom(device, uid, 'laptop001')).toBe(true);
+  const back = (await readPresence(db, uid))?.lastActive as number;
+  expect(await sweep(db, back + STALE_AFTER_MS - 1)).toMatchObject({ usersVisited: 0 });
+  // Stale means strictly older than the cut-off (§4.10, §5.3).
+  expect(await sweep(db, back + STALE_AFTER_MS + 1)).toMatchObject({ usersVisited: 1, entriesSwept: 1 });
+});
+
+test("the sweep's cost is O(users who went quiet), not O(users)", async () => {
+  const { db } = await namespace('demo-fn-sweep-cost');
+  const quiet = NOW - STALE_AFTER_MS - MINUTE;
+  const presence: Record<string, unknown> = {};
+  for (let i = 0; i < 300; i++) {
+    const uid = `active-${String(i).padStart(3, '0')}`;
+    const seen = NOW - (i % 170) * MINUTE; // renewed within the last 3 hours
+    presence[uid] = { count: 1, lastActive: seen, devices: { device0001: deviceEntry(seen - HOUR, seen) } };
+  }
+  for (let i = 0; i < 300; i++) presence[`left-${String(i).padStart(3, '0')}`] = { count: 0, op: 'device0001' };
+  const quietUids = ['quiet-1', 'quiet-2', 'quiet-3', 'quiet-4', 'quiet-5'];
+  for (const uid of quietUids) {
+    presence[uid] = { count: 1, lastActive: quiet, devices: { ghost0001: deviceEntry(quiet, quiet) } };
+  }
+  await db.ref('presence').set(presence);
+
+  const result = await sweep(db, NOW, { pageSize: 2 });
+
+  expect(result).toMatchObject({ usersVisited: quietUids.length, entriesSwept: quietUids.length });
+  for (const uid of quietUids) expect(await readPresence(db, uid)).toMatchObject({ count: 0 });
+  // Ten times the users, the same quiet ones: the same cost.
+  expect((await sweep(db, NOW)).usersVisited).toBe(0);
+});
+
+test('the sweep pages through many quiet users, and maxUsers bounds one run', async () => {
+  const { db } = await namespace('demo-fn-sweep-pages');
+  const uids = Array.from({ length: 23 }, (_, i) => `paged-${String(i).padStart(2, '0')}`);
+  const presence: Record<string, unknown> = {};
+  // Equal lastActive values for some users: the startAfter(value, key) cursor must not skip them.
+  uids.forEach((uid, i) => {
+    const quiet = NOW - STALE_AFTER_MS - ((i % 3) + 1) * MINUTE;
+    presence[uid] = { count: 1, lastActive: quiet, devices: { ghost0001: deviceEntry(quiet, quiet) } };
   });
-  expect(result.usersVisited).toBe(uids.length);
-  expect(result.entriesSwept).toBe(uids.length);
-  for (const uid of uids) await expectInvariants(ctx, uid, 2);
+  await db.ref('presence').set(presence);
+
+  const first = await sweep(db, NOW, { pageSize: 5, concurrency: 3, maxUsers: 12 });
+  expect(first).toMatchObject({ usersVisited: 12, entriesSwept: 12, truncated: true });
+  const second = await sweep(db, NOW, { pageSize: 5, concurrency: 3 });
+  expect(second).toMatchObject({ usersVisited: 11, entriesSwept: 11, truncated: false });
+  for (const uid of uids) expect(await readPresence(db, uid)).toEqual(expect.objectContaining({ count: 0 }));
 });
 
-test('maxUsers bounds one run; the next run continues', async () => {
-  const uids = ['sweep-max-1', 'sweep-max-2', 'sweep-max-3'];
-  for (const uid of uids) await seed(uid, { lostM0001: abandoned(50) });
-  const first = await functions.sweepStaleSlots(ctx.db, { now: NOW, staleAfterMs: STALE_AFTER_MS, maxUsers: 2 });
-  expect(first).toMatchObject({ usersVisited: 2, truncated: true });
-  const second = await functions.sweepStaleSlots(ctx.db, { now: NOW, staleAfterMs: STALE_AFTER_MS, maxUsers: 2 });
-  expect(second).toMatchObject({ usersVisited: 1, truncated: false });
-  for (const uid of uids) expect(await readPresence(ctx, uid)).toMatchObject({ count: 0 });
+test.each([0, 1, 2, 3])('a sweep racing client claims keeps the count exact (round %i)', async (round) => {
+  const { db, env } = await namespace(`demo-fn-sweep-race-${round}`);
+  const uid = 'racing-user';
+  const quiet = Date.now() - STALE_AFTER_MS - HOUR;
+  await db.ref(`limits/${uid}`).set(4);
+  await seedPresence(db, uid, {
+    count: 2,
+    lastActive: quiet,
+    devices: { ghostA001: deviceEntry(quiet, quiet), ghostB002: deviceEntry(quiet, quiet) },
+  });
+  const devices = await Promise.all([0, 1].map(() => connectedDevice(env, uid)));
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  // The sweep's `now` is the real present, so the fresh claims are not stale to it. Depending on the
+  // round, the claims land before the sweep's query (the user is active again and not visited: its
+  // running devices sweep the ghosts themselves, §4.10), between its query and its transaction, or
+  // after it.
+  const [claims, swept] = await Promise.all([
+    Promise.all(devices.map((device, i) => pause(round * (i + 1)).then(() => claimFrom(device, uid, `fresh000${i}`)))),
+    pause(round === 0 ? 2 : 0).then(() => sweep(db, Date.now())),
+  ]);
+  expect(claims).toEqual([true, true]);
+
+  await expectInvariants(db, uid, 4);
+  const presence = await readPresence(db, uid);
+  const holding = Object.keys(presence?.devices as object);
+  const notices = Object.keys((presence?.evicted ?? {}) as object);
+  // Exact: the claims hold their slots; each ghost is either still there or swept with its notice.
+  expect(holding.filter((id) => id.startsWith('fresh')).sort()).toEqual(['fresh0000', 'fresh0001']);
+  expect([...holding.filter((id) => id.startsWith('ghost')), ...notices].sort()).toEqual(['ghostA001', 'ghostB002']);
+  expect(swept.entriesSwept).toBe(notices.length);
+  // Whatever the sweep did not take, the client sweep may (§4.10) and the next server sweep will
+  // once these devices go quiet too.
+  expect(presence?.lastActive).toEqual(expect.any(Number));
 });
 
-test('the scheduled function sweeps with the real clock', async () => {
-  await seed('sweep-scheduled', { ancient01: deviceEntry(1_000, 1_000) });
+test('the scheduled function sweeps with the real clock and the contract threshold', async () => {
+  // The scheduled function uses the default database: this file's context namespace.
+  await seedPresence(ctx, 'sweep-scheduled', {
+    count: 1,
+    lastActive: 1_000,
+    devices: { ancient01: deviceEntry(1_000, 1_000) },
+  });
+  const recent = Date.now() - STALE_AFTER_MS + 10 * MINUTE;
+  await seedPresence(ctx, 'sweep-recent', {
+    count: 1,
+    lastActive: recent,
+    devices: { recent001: deviceEntry(recent, recent) },
+  });
   const scheduled = functions.sweepStalePresence as unknown as { run(event: unknown): Promise<void> };
   await scheduled.run({
     jobName: 'firebase-schedule-sweepStalePresence-us-central1',
     scheduleTime: new Date().toISOString(),
   });
-  expect(await readPresence(ctx, 'sweep-scheduled')).toMatchObject({
+  expect(await readPresence(ctx, 'sweep-scheduled')).toEqual({
     count: 0,
-    evicted: { ancient01: { reason: 'swept' } },
+    op: 'ancient01',
+    evicted: { ancient01: { reason: 'swept', at: expect.any(Number), generation: 0 } },
   });
-  expect(await presenceIndex(ctx, 'sweep-scheduled')).toBeNull();
+  // Quiet for less than STALE_AFTER_MS (3 h): untouched.
+  expect(await readPresence(ctx, 'sweep-recent')).toMatchObject({ count: 1, lastActive: recent });
 });

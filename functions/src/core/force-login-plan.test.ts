@@ -1,4 +1,4 @@
-import { SERVER_TIMESTAMP } from './contract';
+import { EVICTION_NOTICE_TTL_MS, SERVER_TIMESTAMP } from './contract';
 import { planForceLogin, type ForceLoginInput } from './force-login-plan';
 
 const input: ForceLoginInput = {
@@ -8,6 +8,7 @@ const input: ForceLoginInput = {
   authTime: 1_700_000_000,
   limit: 2,
   stamp: SERVER_TIMESTAMP,
+  now: 1_700_000_000_000,
 };
 
 const entry = (claimedAt: number, generation: number) => ({
@@ -19,7 +20,7 @@ const entry = (claimedAt: number, generation: number) => ({
 });
 
 describe('planForceLogin', () => {
-  it('bumps generation, keeps only the caller, sets count 1, notBefore, op and notices in one value', () => {
+  it('bumps generation, keeps only the caller, sets count 1, lastActive, notBefore, op and notices in one value', () => {
     const current = {
       count: 2,
       op: 'other001',
@@ -36,6 +37,7 @@ describe('planForceLogin', () => {
         count: 1,
         op: 'caller00',
         generation: 4,
+        lastActive: SERVER_TIMESTAMP,
         notBefore: input.authTime,
         devices: {
           caller00: {
@@ -71,11 +73,17 @@ describe('planForceLogin', () => {
     if (plan.kind === 'applied') expect(plan.next).not.toHaveProperty('evicted');
   });
 
-  it('keeps earlier notices of other devices', () => {
-    const notice = { reason: 'swept', at: 1, generation: 0 };
-    const plan = planForceLogin({ count: 0, evicted: { gone0000: notice } }, input);
+  it('keeps recent notices of other devices and drops those older than the TTL', () => {
+    const recent = { reason: 'swept', at: input.now - 1, generation: 0 };
+    const old = { reason: 'swept', at: input.now - EVICTION_NOTICE_TTL_MS - 1, generation: 0 };
+    const plan = planForceLogin({ count: 0, evicted: { gone0000: recent, old00000: old } }, input);
     if (plan.kind !== 'applied') throw new Error(plan.kind);
-    expect(plan.next.evicted).toEqual({ gone0000: notice });
+    expect(plan.next.evicted).toEqual({ gone0000: recent });
+  });
+
+  it('keeps fields it does not own, such as a pending liveness check', () => {
+    const plan = planForceLogin({ count: 0, ping: 123, lastActive: 5 }, input);
+    expect(plan).toMatchObject({ kind: 'applied', next: { ping: 123, lastActive: SERVER_TIMESTAMP } });
   });
 
   it('never lowers notBefore', () => {

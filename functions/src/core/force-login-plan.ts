@@ -1,11 +1,13 @@
 /**
  * Force login (docs/protocol.md §5.1): the caller's device takes a slot and every other device is
  * evicted in one write — `generation` bumped, the other entries removed with eviction notices,
- * `count` = 1, and `notBefore` raised to the caller's `auth_time` so that every session that signed
- * in earlier is shut out by the rules gate even if its client ignores the eviction.
+ * `count` = 1, `lastActive` = now (the caller's claim, §4.4), and `notBefore` raised to the caller's
+ * `auth_time` so that every session that signed in earlier is shut out by the rules gate even if its
+ * client ignores the eviction. Notices older than EVICTION_NOTICE_TTL_MS are dropped (§5).
  */
 import type { Platform, TimestampValue } from './contract';
-import { deviceSlots, evictionNotices, generationOf, isJsonObject, notBeforeOf, type JsonObject } from './presence';
+import { deviceSlots, generationOf, isJsonObject, notBeforeOf, type JsonObject } from './presence';
+import { keepRecentNotices, noticeCutoff } from './repair-plan';
 
 export interface ForceLoginInput {
   readonly deviceId: string;
@@ -15,8 +17,10 @@ export interface ForceLoginInput {
   readonly authTime: number;
   /** The limit in force for this user. */
   readonly limit: number;
-  /** What `claimedAt`/`lastSeen`/notice `at` are set to: normally the server timestamp value. */
+  /** What `claimedAt`/`lastSeen`/`lastActive`/notice `at` are set to: normally the server timestamp value. */
   readonly stamp: TimestampValue;
+  /** Server time in ms, for the notice TTL. */
+  readonly now: number;
 }
 
 export type ForceLoginPlan =
@@ -49,13 +53,16 @@ export function planForceLogin(current: unknown, input: ForceLoginInput): ForceL
     .filter((deviceId) => deviceId !== input.deviceId);
 
   const ownClaimedAt = own && isJsonObject(own.entry) ? own.entry.claimedAt : undefined;
-  const notices: JsonObject = { ...evictionNotices(current) };
+  const { notices } = keepRecentNotices(current, noticeCutoff(input.now));
   for (const deviceId of evicted) notices[deviceId] = { reason: 'force-login', at: input.stamp, generation };
 
+  // `...current`: fields this operation does not own (e.g. a pending `ping`, §4.9) stay as they are.
   const next: JsonObject = {
+    ...(isJsonObject(current) ? current : {}),
     count: 1,
     op: input.deviceId,
     generation,
+    lastActive: input.stamp,
     notBefore: Math.max(notBefore ?? 0, input.authTime),
     devices: {
       [input.deviceId]: {
@@ -68,5 +75,6 @@ export function planForceLogin(current: unknown, input: ForceLoginInput): ForceL
     },
   };
   if (Object.keys(notices).length > 0) next.evicted = notices;
+  else delete next.evicted;
   return { kind: 'applied', next, generation, evicted, claimed: own === undefined };
 }

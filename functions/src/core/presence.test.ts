@@ -1,4 +1,12 @@
-import { claimedAtOf, deviceSlots, generationOf, lastSeenOf, notBeforeOf, oldestLastSeen } from './presence';
+import {
+  claimedAtOf,
+  deviceSlots,
+  generationOf,
+  lastActiveOf,
+  lastSeenOf,
+  newestLastSeen,
+  notBeforeOf,
+} from './presence';
 
 describe('presence readers', () => {
   it.each([
@@ -17,10 +25,15 @@ describe('presence readers', () => {
     expect(claimedAtOf(null)).toBe(Number.POSITIVE_INFINITY);
   });
 
-  it('oldestLastSeen is the index value: the smallest lastSeen, or null', () => {
-    expect(oldestLastSeen({ devices: { a: { lastSeen: 30 }, b: { lastSeen: 10 } } })).toBe(10);
-    expect(oldestLastSeen({ count: 0 })).toBeNull();
-    expect(oldestLastSeen(null)).toBeNull();
+  it('newestLastSeen is the largest lastSeen of the slots, or undefined', () => {
+    expect(newestLastSeen(deviceSlots({ devices: { a: { lastSeen: 30 }, b: { lastSeen: 10 } } }))).toBe(30);
+    expect(newestLastSeen([])).toBeUndefined();
+  });
+
+  it('lastActiveOf reads a number and nothing else', () => {
+    expect(lastActiveOf({ lastActive: 7 })).toBe(7);
+    expect(lastActiveOf({ lastActive: '7' })).toBeUndefined();
+    expect(lastActiveOf(null)).toBeUndefined();
   });
 
   it('generation and notBefore default as the protocol says', () => {

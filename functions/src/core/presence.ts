@@ -53,19 +53,22 @@ export function lastSeenOf(entry: unknown): number {
   return finiteNumber(entry.lastSeen) ?? finiteNumber(entry.claimedAt) ?? 0;
 }
 
-/** The value kept at `/presenceIndex/{uid}`: the oldest `lastSeen`, or null without entries (§5.3). */
-export function oldestLastSeen(presence: unknown): number | null {
-  let oldest: number | null = null;
-  for (const { entry } of deviceSlots(presence)) {
-    const seen = lastSeenOf(entry);
-    if (oldest === null || seen < oldest) oldest = seen;
-  }
-  return oldest;
+/**
+ * `/presence/{uid}/lastActive` in ms (docs/protocol.md §2, §4.4): the server's `now` at the user's
+ * latest claim or lease renewal, the value the sweep finds quiet users by. Undefined when absent.
+ */
+export function lastActiveOf(presence: unknown): number | undefined {
+  return isJsonObject(presence) ? finiteNumber(presence.lastActive) : undefined;
 }
 
-/** The device ids present in a presence value, as a set. */
-export function deviceIds(presence: unknown): Set<string> {
-  return new Set(deviceSlots(presence).map((slot) => slot.deviceId));
+/** The newest `lastSeen` of `slots`, or undefined when there are none. */
+export function newestLastSeen(slots: readonly DeviceSlot[]): number | undefined {
+  let newest: number | undefined;
+  for (const { entry } of slots) {
+    const seen = lastSeenOf(entry);
+    if (newest === undefined || seen > newest) newest = seen;
+  }
+  return newest;
 }
 
 /** `/presence/{uid}/evicted` as an object (absent or malformed means no notices). */

@@ -1,9 +1,10 @@
 /**
- * The reconcile trigger is deployed with `retry: true` (a failed invocation — a transaction that ran
- * out of retries, a network error — is delivered again instead of leaving drift until the next write).
- * Retried functions must be idempotent and must stop retrying eventually: the documented pattern is
- * to drop events older than a bound (https://cloud.google.com/functions/docs/bestpractices/retries).
- * The reconcile is idempotent (it recomputes from the current data), and this is the bound.
+ * The database triggers (`enforceDeviceLimit`, `trimPresenceEvents`) are deployed with `retry: true`
+ * (a failed invocation — a transaction that ran out of retries, a network error — is delivered again
+ * instead of leaving a lowered limit unenforced or the trail unbounded). Retried functions must be
+ * idempotent and must stop retrying eventually: the documented pattern is to drop events older than
+ * a bound (https://cloud.google.com/functions/docs/bestpractices/retries). Both recompute from the
+ * current data, so they are idempotent, and this is the bound.
  */
 export const MAX_EVENT_AGE_MS = 10 * 60 * 1000; /* 10 min */
 

@@ -16,13 +16,26 @@ describe('staleCutoff', () => {
 });
 
 describe('selectSweepCandidates', () => {
-  it('returns unvisited uids at or below the cut-off in query order (value, then key)', () => {
-    const page = { u3: 50, u1: 10, u2: 10, u4: 'junk', u5: 200 };
-    expect(selectSweepCandidates(page, 100, new Set())).toEqual(['u1', 'u2', 'u3']);
+  it('returns unvisited users at or below the cut-off in query order (lastActive, then key)', () => {
+    const page = {
+      u3: { lastActive: 50 },
+      u1: { lastActive: 10, count: 0 },
+      u2: { lastActive: 10 },
+      u4: { lastActive: 'junk' },
+      u5: { lastActive: 200 },
+      u6: { count: 1 },
+      u7: 'not an object',
+    };
+    expect(selectSweepCandidates(page, 100, new Set())).toEqual([
+      { uid: 'u1', lastActive: 10 },
+      { uid: 'u2', lastActive: 10 },
+      { uid: 'u3', lastActive: 50 },
+    ]);
   });
 
   it('skips visited users', () => {
-    expect(selectSweepCandidates({ u1: 1, u2: 2 }, 100, new Set(['u1']))).toEqual(['u2']);
+    const page = { u1: { lastActive: 1 }, u2: { lastActive: 2 } };
+    expect(selectSweepCandidates(page, 100, new Set(['u1']))).toEqual([{ uid: 'u2', lastActive: 2 }]);
   });
 
   it('handles an empty page', () => {

@@ -1,9 +1,10 @@
 /**
- * Sweep selection (docs/protocol.md §5.3): which users to visit, found through the indexed
- * `/presenceIndex/{uid}` (the oldest `lastSeen` of the user's entries), so a sweep reads only users
- * holding stale entries instead of every user.
+ * Sweep selection (docs/protocol.md §5.3): which users to visit. The sweep queries `/presence` with
+ * `orderByChild('lastActive').endAt(cutoff)` (indexed by the rules' `.indexOn: ["lastActive"]`), so
+ * one run reads only the users none of whose devices claimed or renewed a lease for STALE_AFTER_MS,
+ * not every user.
  */
-import { isJsonObject } from './presence';
+import { isJsonObject, lastActiveOf } from './presence';
 
 export interface SweepOptions {
   /** Server time in ms. */
@@ -21,17 +22,31 @@ export function staleCutoff({ now, staleAfterMs }: SweepOptions): number {
 }
 
 /**
- * The uids of one page of `orderByValue().endAt(cutoff)` on `/presenceIndex` that have not been
- * visited in this run yet, in query order (oldest first). Non-numeric values are skipped: the
- * server only writes numbers there, and such a row is repaired when its user is next reconciled.
+ * The query's first start bound. `orderByChild` sorts children WITHOUT the child first (null before
+ * every number: https://firebase.google.com/docs/database/web/lists-of-data#data-order), so a bare
+ * `endAt(cutoff)` would also return every user whose `lastActive` the sweep removed — each run would
+ * visit all users who ever left. Starting at the lowest number leaves them out.
  */
-export function selectSweepCandidates(page: unknown, cutoff: number, visited: ReadonlySet<string>): string[] {
+export const LAST_ACTIVE_QUERY_START = -Number.MAX_VALUE;
+
+/** A user found by one page of the query, with the position the next page continues after. */
+export interface SweepCandidate {
+  readonly uid: string;
+  readonly lastActive: number;
+}
+
+/**
+ * The users of one page of `orderByChild('lastActive')…endAt(cutoff)` on `/presence` that have not
+ * been visited in this run yet, in query order (by `lastActive`, then by key: what a
+ * `startAfter(value, key)` cursor continues from). Rows without a numeric `lastActive` at or below
+ * the cut-off are skipped (the query already excludes them; this keeps the selection exact).
+ */
+export function selectSweepCandidates(page: unknown, cutoff: number, visited: ReadonlySet<string>): SweepCandidate[] {
   if (!isJsonObject(page)) return [];
-  return (
-    Object.entries(page)
-      .filter(([uid, oldest]) => typeof oldest === 'number' && oldest <= cutoff && !visited.has(uid))
-      // The query's own order: by value, equal values by key (what a startAfter cursor continues from).
-      .sort(([uidA, a], [uidB, b]) => (a as number) - (b as number) || (uidA < uidB ? -1 : uidA > uidB ? 1 : 0))
-      .map(([uid]) => uid)
-  );
+  const candidates: SweepCandidate[] = [];
+  for (const [uid, presence] of Object.entries(page)) {
+    const lastActive = lastActiveOf(presence);
+    if (lastActive !== undefined && lastActive <= cutoff && !visited.has(uid)) candidates.push({ uid, lastActive });
+  }
+  return candidates.sort((a, b) => a.lastActive - b.lastActive || (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0));
 }

@@ -1,5 +1,12 @@
 import { PresenceError } from './errors';
-import { parseForceLoginData, parseSetDeviceLimitData, parseSignOutDeviceData, requireCaller } from './validation';
+import {
+  parseForceLoginData,
+  parseRepairPresenceData,
+  parseSetDeviceLimitData,
+  parseSignOutDeviceData,
+  repairTarget,
+  requireCaller,
+} from './validation';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -100,5 +107,42 @@ describe('parseSetDeviceLimitData', () => {
     ['unknown field', { uid: 'u1', limit: 2, force: true }],
   ])('refuses %s', (_name, data) => {
     expect(codeOf(() => parseSetDeviceLimitData(data))).toBe('invalid-argument');
+  });
+});
+
+describe('parseRepairPresenceData', () => {
+  it.each([
+    [undefined, {}],
+    [null, {}],
+    [{}, {}],
+    [{ uid: null }, {}],
+    [{ uid: 'u1' }, { uid: 'u1' }],
+  ])('accepts %p', (data, expected) => {
+    expect(parseRepairPresenceData(data)).toEqual(expected);
+  });
+
+  it.each([[{ uid: 'a/b' }], [{ uid: '' }], [{ uid: 5 }], [{ uid: 'u1', force: true }], ['u1'], [[]]])(
+    'refuses %p',
+    (data) => {
+      expect(codeOf(() => parseRepairPresenceData(data))).toBe('invalid-argument');
+    },
+  );
+});
+
+describe('repairTarget', () => {
+  const owner = { uid: 'u1', authTime: 1, isAdmin: false };
+  const admin = { uid: 'ops', authTime: 1, isAdmin: true };
+
+  it.each([
+    ['the owner, no uid', owner, {}, 'u1'],
+    ['the owner, own uid', owner, { uid: 'u1' }, 'u1'],
+    ['an admin, another uid', admin, { uid: 'u1' }, 'u1'],
+    ['an admin, no uid', admin, {}, 'ops'],
+  ])('lets %s through', (_name, caller, data, expected) => {
+    expect(repairTarget(caller, data)).toBe(expected);
+  });
+
+  it('refuses a non-admin naming another user', () => {
+    expect(codeOf(() => repairTarget(owner, { uid: 'u2' }))).toBe('permission-denied');
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Input validation for the callables. Every field is checked against the same bounds as the rules
  * (docs/protocol.md §2, §3), unknown fields are refused, and the uid always comes from the verified
- * ID token, never from `data` (except `setDeviceLimit`'s target uid, which only an admin may name).
+ * ID token, never from `data` (except the target uid of `setDeviceLimit` and `repairPresence`, which
+ * only an admin may set to another user's).
  */
 import {
   DEVICE_ID_PATTERN,
@@ -135,4 +136,31 @@ export function parseSetDeviceLimitData(data: unknown): SetDeviceLimitData {
     );
   }
   return { uid: parseUid(object.uid), limit };
+}
+
+export interface RepairPresenceData {
+  /** The user to repair; absent means the caller. */
+  readonly uid?: string;
+}
+
+/** `repairPresence({ uid? })` (docs/protocol.md §5.4); a call without data (`null`) means `{}`. */
+export function parseRepairPresenceData(data: unknown): RepairPresenceData {
+  if (data === null || data === undefined) return {};
+  const object = requireObject(data, ['uid']);
+  return object.uid === undefined || object.uid === null ? {} : { uid: parseUid(object.uid) };
+}
+
+/**
+ * Whose presence a repair may touch (docs/protocol.md §5.4, §8): the owner's own, or any user's for
+ * an admin (custom claim `admin == true`).
+ */
+export function repairTarget(caller: Caller, data: RepairPresenceData): string {
+  const uid = data.uid ?? caller.uid;
+  if (uid !== caller.uid && !caller.isAdmin) {
+    throw new PresenceError(
+      'permission-denied',
+      "Only an admin (custom claim admin: true) may repair another user's presence.",
+    );
+  }
+  return uid;
 }

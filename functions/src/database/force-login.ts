@@ -8,7 +8,6 @@ import { PresenceError } from '../core/errors';
 import { planForceLogin } from '../core/force-login-plan';
 import { appendAuditEvents } from './audit-trail';
 import { readDeviceLimit } from './limits';
-import { syncPresenceIndex } from './presence-index';
 import { transactPlan } from './transaction';
 
 export interface ForceLoginRequest {
@@ -33,7 +32,7 @@ export async function forceLoginDevice(db: Database, request: ForceLoginRequest)
   const limit = await readDeviceLimit(db, request.uid);
   const outcome = await transactPlan(
     db.ref(presencePath(request.uid)),
-    (current) => planForceLogin(current, { ...request, limit, stamp: SERVER_TIMESTAMP }),
+    (current) => planForceLogin(current, { ...request, limit, stamp: SERVER_TIMESTAMP, now: Date.now() }),
     (plan) => (plan.kind === 'applied' ? plan.next : undefined),
   );
   const plan = outcome.plan;
@@ -50,12 +49,10 @@ export async function forceLoginDevice(db: Database, request: ForceLoginRequest)
     await appendAuditEvents(db, request.uid, [auditEvent('denied', request.deviceId, SERVER_TIMESTAMP, 'limit-zero')]);
     throw new PresenceError('failed-precondition', 'This account may not use any device (its device limit is 0).');
   }
-  // The caller's `claimed` event is derived by the reconcile trigger from this write (a claim in the
-  // same write as a generation bump); the evictions are recorded here, with their reason.
+  // docs/protocol.md §5.1, §6: the server records the evictions it made, with their reason.
   const events: AuditEvent[] = plan.evicted.map((deviceId) =>
     auditEvent('evicted', deviceId, SERVER_TIMESTAMP, 'force-login'),
   );
   await appendAuditEvents(db, request.uid, events);
-  await syncPresenceIndex(db, request.uid, outcome.value);
   return { generation: plan.generation, notBefore: plan.next.notBefore as number, evicted: plan.evicted };
 }

@@ -1,15 +1,16 @@
 /**
- * Set a user's limit (docs/protocol.md §5.5): write `/limits/{uid}`, then run the reconcile with
- * reason `limit-lowered`, which evicts the most recently claimed extras when the new limit is below
- * the current count. The two steps are not one atomic write (they are different locations); between
- * them the rules already refuse new claims (`count` is at or above the new limit), and the
- * reconcile trigger would evict the extras on the next presence write even if this call failed
- * after the first step.
+ * Set a user's limit (docs/protocol.md §5.5): write `/limits/{uid}`, then run the repair with reason
+ * `limit-lowered`, which evicts the most recently claimed extras when the new limit is below the
+ * current count. The two steps are not one atomic write (they are different locations); between
+ * them the rules already refuse new claims (`count` is at or above the new limit). The write also
+ * fires `enforceDeviceLimit`, which runs the same transaction: it finds nothing left to change when
+ * this call got there first (the transaction aborts, so nothing loops), and does the eviction
+ * itself if this call failed after the first step.
  */
 import type { Database } from 'firebase-admin/database';
 import { limitPath } from '../core/contract';
 import { effectiveDeviceLimit } from '../core/limit-policy';
-import { reconcileUserPresence } from './reconcile';
+import { repairUserPresence, type RepairResult } from './repair';
 
 export interface SetDeviceLimitResult {
   /** The limit now in force (the default when `limit` was null). */
@@ -21,6 +22,15 @@ export interface SetDeviceLimitResult {
 export async function applyDeviceLimit(db: Database, uid: string, limit: number | null): Promise<SetDeviceLimitResult> {
   await db.ref(limitPath(uid)).set(limit);
   const effective = effectiveDeviceLimit(limit);
-  const result = await reconcileUserPresence(db, uid, { limit: effective, overLimitReason: 'limit-lowered' });
+  const result = await repairUserPresence(db, uid, { limit: effective, overLimitReason: 'limit-lowered' });
   return { limit: effective, evicted: result.removed.map((removal) => removal.deviceId) };
+}
+
+/**
+ * `enforceDeviceLimit` (§5.5): an admin wrote `/limits/{uid}` (console, Admin SDK, or
+ * `setDeviceLimit`). The limit is read when the transaction is planned, not taken from the event,
+ * so an event delivered late or twice never enforces a limit that has since been replaced.
+ */
+export async function enforceDeviceLimitFor(db: Database, uid: string): Promise<RepairResult> {
+  return repairUserPresence(db, uid, { overLimitReason: 'limit-lowered' });
 }

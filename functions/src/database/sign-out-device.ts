@@ -8,18 +8,17 @@ import { SERVER_TIMESTAMP, presencePath } from '../core/contract';
 import { PresenceError } from '../core/errors';
 import { planSignOutDevice } from '../core/sign-out-plan';
 import { appendAuditEvents } from './audit-trail';
-import { syncPresenceIndex } from './presence-index';
 import { transactPlan } from './transaction';
 
 export async function signOutUserDevice(db: Database, uid: string, deviceId: string): Promise<void> {
+  const now = Date.now();
   const outcome = await transactPlan(
     db.ref(presencePath(uid)),
-    (current) => planSignOutDevice(current, deviceId, SERVER_TIMESTAMP),
+    (current) => planSignOutDevice(current, { deviceId, stamp: SERVER_TIMESTAMP, now }),
     (plan) => (plan.kind === 'applied' ? plan.next : undefined),
   );
   if (outcome.plan.kind === 'not-found') {
     throw new PresenceError('not-found', `No device ${deviceId} holds a slot on this account.`);
   }
   await appendAuditEvents(db, uid, [auditEvent('evicted', deviceId, SERVER_TIMESTAMP, 'signed-out')]);
-  await syncPresenceIndex(db, uid, outcome.value);
 }

@@ -1,23 +1,31 @@
 /**
- * Sweep stale slots (docs/protocol.md §5.3): remove entries whose `lastSeen` is older than the
- * threshold — the slots of devices whose onDisconnect release never ran (a server restart, a lost
- * registration) — and fix the counts. Users are found with an indexed range query on
- * `/presenceIndex` (`orderByValue().endAt(cutoff)`, paged with a `startAfter(value, key)` cursor),
- * so the cost grows with the number of users holding stale entries, not with the number of users.
+ * Sweep (docs/protocol.md §5.3): find the users none of whose devices claimed or renewed a lease for
+ * `staleAfterMs`, and run the repair on each with the stale entries removed (reason `swept`). Users
+ * are found with `orderByChild('lastActive').endAt(cutoff)` on `/presence` (the rules'
+ * `.indexOn: ["lastActive"]`), paged with a `startAfter(value, key)` cursor, so the cost grows with
+ * the number of users who went quiet, not with the number of users. Each visit either removes
+ * `lastActive` (no entry left) or raises it past the cut-off (see `sweptLastActive` in
+ * core/repair-plan.ts), so a user is not found again until it goes quiet again.
  *
  * Exported as a plain function so the local stack (and tests) can run a sweep with their own clock;
  * the scheduled function `sweepStalePresence` calls it with `Date.now()`.
  */
 import type { Database } from 'firebase-admin/database';
-import { PRESENCE_INDEX_ROOT } from '../core/contract';
+import { LAST_ACTIVE_KEY, PRESENCE_ROOT } from '../core/contract';
 import { mapWithConcurrency } from '../core/concurrency';
-import { selectSweepCandidates, staleCutoff, type SweepOptions } from '../core/sweep-selection';
-import { reconcileUserPresence } from './reconcile';
+import {
+  LAST_ACTIVE_QUERY_START,
+  selectSweepCandidates,
+  staleCutoff,
+  type SweepCandidate,
+  type SweepOptions,
+} from '../core/sweep-selection';
+import { repairUserPresence } from './repair';
 
 export interface SweepStaleSlotsOptions extends SweepOptions {
   /** Stop after visiting this many users in one run (the next run continues). Default 1000. */
   readonly maxUsers?: number;
-  /** Users read per index query. Default 100. */
+  /** Users read per query page. Default 100. */
   readonly pageSize?: number;
   /** Users swept in parallel. Default 10. */
   readonly concurrency?: number;
@@ -25,9 +33,10 @@ export interface SweepStaleSlotsOptions extends SweepOptions {
 
 export interface SweepResult {
   readonly cutoff: number;
+  /** Users the query returned and this run ran a transaction on: the run's cost. */
   readonly usersVisited: number;
   readonly entriesSwept: number;
-  /** Users whose presence this sweep rewrote (stale entries removed, count or notices fixed). */
+  /** Users whose presence this sweep rewrote (entries removed, count, notices or lastActive fixed). */
   readonly usersChanged: number;
   /** True if the run stopped at `maxUsers` with more candidates possibly left. */
   readonly truncated: boolean;
@@ -42,25 +51,28 @@ export async function sweepStaleSlots(db: Database, options: SweepStaleSlotsOpti
   let entriesSwept = 0;
   let usersChanged = 0;
   let truncated = false;
-  let cursor: { value: number; key: string } | undefined;
+  let cursor: SweepCandidate | undefined;
 
   for (;;) {
     if (visited.size >= maxUsers) {
       truncated = true;
       break;
     }
-    let query = db.ref(PRESENCE_INDEX_ROOT).orderByValue();
-    if (cursor) query = query.startAfter(cursor.value, cursor.key);
+    const ordered = db.ref(PRESENCE_ROOT).orderByChild(LAST_ACTIVE_KEY);
+    const started = cursor
+      ? ordered.startAfter(cursor.lastActive, cursor.uid)
+      : ordered.startAt(LAST_ACTIVE_QUERY_START);
     const take = Math.min(pageSize, maxUsers - visited.size);
-    const page = (await query.endAt(cutoff).limitToFirst(take).get()).val() as Record<string, unknown> | null;
-    const uids = selectSweepCandidates(page, cutoff, visited);
-    if (uids.length === 0) break;
-    const last = uids[uids.length - 1] as string;
-    cursor = { value: (page as Record<string, number>)[last] as number, key: last };
+    const page = (await started.endAt(cutoff).limitToFirst(take).get()).val() as Record<string, unknown> | null;
+    const candidates = selectSweepCandidates(page, cutoff, visited);
+    const last = candidates[candidates.length - 1];
+    if (last === undefined) break;
+    cursor = last;
+    const uids = candidates.map((candidate) => candidate.uid);
     for (const uid of uids) visited.add(uid);
 
     const results = await mapWithConcurrency(uids, concurrency, (uid) =>
-      reconcileUserPresence(db, uid, { now: options.now, staleBefore: cutoff }),
+      repairUserPresence(db, uid, { now: options.now, staleBefore: cutoff }),
     );
     for (const result of results) {
       entriesSwept += result.removed.filter((removal) => removal.reason === 'swept').length;

@@ -1,23 +1,23 @@
 import { EVICTION_NOTICE_TTL_MS, SERVER_TIMESTAMP } from './contract';
-import { countMatches, planReconcile, type ReconcileOptions } from './reconcile-plan';
+import { countMatches, keepRecentNotices, planRepair, type RepairOptions } from './repair-plan';
 
 const NOW = 1_700_000_000_000;
-const base: ReconcileOptions = { limit: 2, now: NOW, stamp: SERVER_TIMESTAMP };
+const base: RepairOptions = { limit: 2, now: NOW, stamp: SERVER_TIMESTAMP };
 
 function entry(claimedAt: number, lastSeen = claimedAt, generation = 0) {
   return { claimedAt, lastSeen, generation, platform: 'web', label: 'Chrome' };
 }
 
-describe('planReconcile', () => {
+describe('planRepair (docs/protocol.md §5.4)', () => {
   it('leaves a consistent presence alone (the transaction aborts: convergence)', () => {
     const presence = { count: 2, op: 'deviceAAA', devices: { deviceAAA: entry(1), deviceBBB: entry(2) } };
-    const plan = planReconcile(presence, base);
+    const plan = planRepair(presence, base);
     expect(plan.changed).toBe(false);
     expect(plan.removed).toEqual([]);
   });
 
   it('treats null (no presence yet) as nothing to do', () => {
-    expect(planReconcile(null, base)).toMatchObject({ changed: false, next: null, countAfter: 0 });
+    expect(planRepair(null, base)).toMatchObject({ changed: false, next: null, countAfter: 0 });
   });
 
   it.each([
@@ -28,14 +28,14 @@ describe('planReconcile', () => {
     ['missing with entries', undefined, 1],
   ])('recomputes count when %s', (_name, count, entries) => {
     const devices = Object.fromEntries(Array.from({ length: entries }, (_, i) => [`device00${i}`, entry(i + 1)]));
-    const plan = planReconcile({ count, devices }, base);
+    const plan = planRepair({ count, devices }, base);
     expect(plan.changed).toBe(true);
     expect(plan.next).toMatchObject({ count: entries });
     expect(plan.removed).toEqual([]);
   });
 
   it('accepts an absent count with no entries (absent means 0)', () => {
-    expect(planReconcile({ generation: 3 }, base).changed).toBe(false);
+    expect(planRepair({ generation: 3 }, base).changed).toBe(false);
   });
 
   it('evicts the most recently claimed extras beyond the limit, with notices in the same write', () => {
@@ -44,7 +44,7 @@ describe('planReconcile', () => {
       generation: 5,
       devices: { oldest00: entry(10), newest00: entry(40), middle00: entry(20), newer000: entry(30) },
     };
-    const plan = planReconcile(presence, base);
+    const plan = planRepair(presence, base);
     expect(plan.removed).toEqual([
       { deviceId: 'newest00', reason: 'over-limit' },
       { deviceId: 'newer000', reason: 'over-limit' },
@@ -62,22 +62,22 @@ describe('planReconcile', () => {
 
   it('uses the configured reason when setDeviceLimit lowers the limit', () => {
     const presence = { count: 2, devices: { aaaaaaaa: entry(1), bbbbbbbb: entry(2) } };
-    const plan = planReconcile(presence, { ...base, limit: 1, overLimitReason: 'limit-lowered' });
+    const plan = planRepair(presence, { ...base, limit: 1, overLimitReason: 'limit-lowered' });
     expect(plan.removed).toEqual([{ deviceId: 'bbbbbbbb', reason: 'limit-lowered' }]);
   });
 
   it('evicts everything at limit 0', () => {
-    const plan = planReconcile({ count: 1, devices: { aaaaaaaa: entry(1) } }, { ...base, limit: 0 });
+    const plan = planRepair({ count: 1, devices: { aaaaaaaa: entry(1) } }, { ...base, limit: 0 });
     expect(plan.next).toMatchObject({ count: 0, evicted: { aaaaaaaa: { reason: 'over-limit' } } });
     expect(plan.next).not.toHaveProperty('devices');
   });
 
   it('is idempotent: planning its own result changes nothing', () => {
     const presence = { count: 9, devices: { a0000000: entry(1), b0000000: entry(2), c0000000: entry(3) } };
-    const first = planReconcile(presence, base);
+    const first = planRepair(presence, base);
     // The server resolves the timestamp; plan again on what the database would then hold.
     const stored = JSON.parse(JSON.stringify(first.next).replace(/\{".sv":"timestamp"\}/g, String(NOW)));
-    expect(planReconcile(stored, base).changed).toBe(false);
+    expect(planRepair(stored, base).changed).toBe(false);
   });
 
   it('drops eviction notices older than the TTL and keeps recent ones', () => {
@@ -89,19 +89,21 @@ describe('planReconcile', () => {
         bad00000: 'not a notice',
       },
     };
-    const plan = planReconcile(presence, base);
+    const plan = planRepair(presence, base);
     expect(plan.changed).toBe(true);
     expect(plan.noticesDropped).toBe(2);
     expect(plan.next).toEqual({ count: 0, evicted: { new00000: presence.evicted.new00000 } });
   });
+});
 
+describe('planRepair as the sweep (docs/protocol.md §5.3)', () => {
   it('sweeps entries whose lastSeen is below the cut-off and names the last one in op', () => {
     const presence = {
       count: 3,
       op: 'fresh000',
       devices: { stale000: entry(1, 100), fresh000: entry(2, 5000), stale001: entry(3, 200) },
     };
-    const plan = planReconcile(presence, { ...base, staleBefore: 1000, opNamesRemoval: true });
+    const plan = planRepair(presence, { ...base, staleBefore: 1000 });
     expect(plan.removed.map((r) => [r.deviceId, r.reason])).toEqual([
       ['stale000', 'swept'],
       ['stale001', 'swept'],
@@ -110,23 +112,94 @@ describe('planReconcile', () => {
   });
 
   it('keeps an entry whose lastSeen equals the cut-off (stale means strictly older)', () => {
-    const plan = planReconcile({ count: 1, devices: { edge0000: entry(1, 1000) } }, { ...base, staleBefore: 1000 });
-    expect(plan.changed).toBe(false);
+    const presence = { count: 1, lastActive: 1000, devices: { edge0000: entry(1, 1000) } };
+    expect(planRepair(presence, { ...base, staleBefore: 1000 }).changed).toBe(false);
   });
 
+  it('removes lastActive when no entry remains, so the user is not visited again', () => {
+    const released = { count: 0, op: 'gone0000', lastActive: 500 };
+    const plan = planRepair(released, { ...base, staleBefore: 1000 });
+    expect(plan).toMatchObject({ changed: true, removed: [], next: { count: 0, op: 'gone0000' } });
+    expect(plan.next).not.toHaveProperty('lastActive');
+    // Visiting the result again changes nothing.
+    expect(planRepair(plan.next, { ...base, staleBefore: 1000 }).changed).toBe(false);
+  });
+
+  it('removes lastActive together with the last stale entry', () => {
+    const plan = planRepair(
+      { count: 1, lastActive: 100, devices: { stale000: entry(1, 100) } },
+      {
+        ...base,
+        staleBefore: 1000,
+      },
+    );
+    expect(plan.next).toEqual({
+      count: 0,
+      op: 'stale000',
+      evicted: { stale000: { reason: 'swept', at: SERVER_TIMESTAMP, generation: 0 } },
+    });
+  });
+
+  it('raises a lastActive older than a fresh entry, so the user leaves the query until it goes stale', () => {
+    // A label change (§4.5) moves lastSeen without lastActive.
+    const presence = { count: 1, lastActive: 100, devices: { fresh000: entry(1, 5000) } };
+    const plan = planRepair(presence, { ...base, staleBefore: 1000 });
+    expect(plan).toMatchObject({ changed: true, removed: [], next: { count: 1, lastActive: 5000 } });
+    expect(plan.next).not.toHaveProperty('op');
+  });
+
+  it('sets an absent lastActive when entries remain (a version 1 claim), making the user visible', () => {
+    const plan = planRepair({ count: 1, devices: { fresh000: entry(1, 5000) } }, { ...base, staleBefore: 1000 });
+    expect(plan).toMatchObject({ changed: true, next: { lastActive: 5000 } });
+  });
+
+  it('leaves a lastActive newer than every entry alone', () => {
+    const presence = { count: 1, lastActive: 9000, devices: { fresh000: entry(1, 5000) } };
+    expect(planRepair(presence, { ...base, staleBefore: 1000 }).changed).toBe(false);
+  });
+
+  it('applies the repair too: count, over-limit extras', () => {
+    const presence = {
+      count: 0,
+      lastActive: 100,
+      devices: { a0000000: entry(1, 5000), b0000000: entry(2, 5000), c0000000: entry(3, 5000) },
+    };
+    const plan = planRepair(presence, { ...base, staleBefore: 1000 });
+    expect(plan.removed).toEqual([{ deviceId: 'c0000000', reason: 'over-limit' }]);
+    expect(plan.next).toMatchObject({ count: 2, op: 'c0000000', lastActive: 5000 });
+  });
+
+  it('does not touch lastActive outside a sweep', () => {
+    expect(planRepair({ count: 0, lastActive: 1 }, base).changed).toBe(false);
+  });
+});
+
+describe('planRepair (malformed values)', () => {
   it('removes a primitive where the presence object should be', () => {
-    expect(planReconcile(42, base)).toMatchObject({ changed: true, next: null });
+    expect(planRepair(42, base)).toMatchObject({ changed: true, next: null });
   });
 
   it('drops a devices field that is not an object', () => {
-    const plan = planReconcile({ count: 0, devices: 'junk' }, base);
+    const plan = planRepair({ count: 0, devices: 'junk' }, base);
     expect(plan.changed).toBe(true);
     expect(plan.next).toEqual({ count: 0 });
   });
 
   it('preserves fields it does not own (generation, notBefore, op)', () => {
     const presence = { count: 5, generation: 2, notBefore: 123, op: 'aaaaaaaa', devices: { aaaaaaaa: entry(1, 1, 2) } };
-    expect(planReconcile(presence, base).next).toEqual({ ...presence, count: 1 });
+    expect(planRepair(presence, base).next).toEqual({ ...presence, count: 1 });
+  });
+});
+
+describe('keepRecentNotices', () => {
+  it('keeps notices at or after the cut-off and drops older or malformed ones', () => {
+    const notices = {
+      a: { reason: 'swept', at: 10 },
+      b: { reason: 'swept', at: 9 },
+      c: 'junk',
+      d: { reason: 'swept', at: '10' },
+    };
+    expect(keepRecentNotices({ evicted: notices }, 10)).toEqual({ notices: { a: notices.a }, dropped: 3 });
   });
 });
 

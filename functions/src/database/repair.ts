@@ -1,0 +1,64 @@
+/**
+ * The repair (docs/protocol.md §5.4): make `/presence/{uid}` satisfy `count == entries <= limit`
+ * again, in a transaction so it composes with concurrent client claims and releases and with
+ * overlapping invocations of itself. The sweep (§5.3), `setDeviceLimit` and `enforceDeviceLimit`
+ * (§5.5) run the same code with their own options.
+ */
+import type { Database } from 'firebase-admin/database';
+import { auditEventsForRemovals } from '../core/audit';
+import { SERVER_TIMESTAMP, presencePath } from '../core/contract';
+import { planRepair, type RepairOptions, type Removal } from '../core/repair-plan';
+import { appendAuditEvents } from './audit-trail';
+import { readDeviceLimit } from './limits';
+import { transactPlan } from './transaction';
+
+export interface RepairUserOptions {
+  /** Server time in ms (default `Date.now()`), for the notice TTL. */
+  readonly now?: number;
+  /** The limit to enforce (default: read `/limits/{uid}`). */
+  readonly limit?: number;
+  readonly overLimitReason?: RepairOptions['overLimitReason'];
+  /** Sweep: remove entries with `lastSeen` below this (see `planRepair`). */
+  readonly staleBefore?: number;
+}
+
+export interface RepairResult {
+  readonly uid: string;
+  /** Whether this call wrote `/presence/{uid}` (false: the transaction aborted, nothing was wrong). */
+  readonly changed: boolean;
+  readonly removed: readonly Removal[];
+  readonly countBefore: unknown;
+  readonly countAfter: number;
+}
+
+export async function repairUserPresence(
+  db: Database,
+  uid: string,
+  options: RepairUserOptions = {},
+): Promise<RepairResult> {
+  const limit = options.limit ?? (await readDeviceLimit(db, uid));
+  const planOptions: RepairOptions = {
+    limit,
+    now: options.now ?? Date.now(),
+    stamp: SERVER_TIMESTAMP,
+    overLimitReason: options.overLimitReason,
+    staleBefore: options.staleBefore,
+  };
+  const outcome = await transactPlan(
+    db.ref(presencePath(uid)),
+    (current) => planRepair(current, planOptions),
+    (candidate) => (candidate.changed ? candidate.next : undefined),
+  );
+  const plan = outcome.plan;
+  // Only the call whose transaction committed the removals records them, so overlapping repairs
+  // record each eviction once (§6: the server writes `evicted` and `swept` events).
+  const removed = outcome.committed ? plan.removed : [];
+  await appendAuditEvents(db, uid, auditEventsForRemovals(removed, SERVER_TIMESTAMP));
+  return {
+    uid,
+    changed: outcome.committed && plan.changed,
+    removed,
+    countBefore: plan.countBefore,
+    countAfter: plan.countAfter,
+  };
+}

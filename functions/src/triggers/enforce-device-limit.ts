@@ -1,0 +1,34 @@
+/**
+ * Trigger: an admin wrote `/limits/{uid}` (docs/protocol.md §5.5) — the console, the Admin SDK, or
+ * `setDeviceLimit` — so evict down to the limit now in force, with reason `limit-lowered`. Limit
+ * changes are rare, so this costs nothing per device; no function runs for a claim, a renewal or a
+ * release (§5).
+ *
+ * It converges: it writes only `/presence/{uid}`, never `/limits`, so it does not fire itself, and
+ * when `setDeviceLimit` already evicted the extras its transaction finds nothing to change and
+ * aborts. `retry: true` because the repair is idempotent; events older than MAX_EVENT_AGE_MS are
+ * dropped so retries end.
+ */
+import * as logger from 'firebase-functions/logger';
+import { onValueWritten } from 'firebase-functions/v2/database';
+import { isEventTooOld } from '../core/retry-policy';
+import { databaseForInstance } from '../database/app';
+import { enforceDeviceLimitFor } from '../database/set-device-limit';
+
+export const enforceDeviceLimit = onValueWritten({ ref: '/limits/{uid}', retry: true }, async (event) => {
+  if (isEventTooOld(event.time, Date.now())) {
+    logger.warn('enforceDeviceLimit: dropping an event older than the retry bound', { id: event.id, time: event.time });
+    return;
+  }
+  const uid = event.params.uid;
+  // Write back to the instance that fired the event (see database/app.ts).
+  const result = await enforceDeviceLimitFor(databaseForInstance(event.data.after.instance), uid);
+  if (result.changed) {
+    logger.info('enforceDeviceLimit: repaired presence', {
+      uid,
+      countBefore: result.countBefore,
+      countAfter: result.countAfter,
+      removed: result.removed,
+    });
+  }
+});
