@@ -187,17 +187,22 @@ export function inspectRules(text: string, roots: readonly string[]): InspectedR
     block = { begin, end };
   }
 
+  // The BEGIN line lists the paths the block was written for, so a merge with other paths may
+  // replace them; any other key in the block is the user's, and replacing the block would lose it.
+  const written = block === null ? undefined : /^\/\/ BEGIN device-limit rules for ([^(]*)/.exec(block.begin.text)?.[1];
+  const recorded = (written ?? '').split(',').map((p) => p.trim().replace(/^\//, ''));
+  const ours = new Set([...roots, ...recorded.filter((p) => p !== '')]);
   const inBlock = (entry: JsoncEntry) =>
     block !== null && entry.keyStart > block.begin.end && entry.keyStart < block.end.start;
   for (const entry of rules.entries) {
     if (entry.key.startsWith('.')) continue;
     if (inBlock(entry)) {
-      if (!roots.includes(entry.key)) {
+      if (!ours.has(entry.key)) {
         inspector.problem(
           MERGE_ERROR_CODES.blockDamaged,
           `/${entry.key}`,
           entry.keyStart,
-          `"/${entry.key}" is inside the device-limit block, which the merge replaces as a whole, but it is not one of its paths (/${roots.join(', /')}). Move it out of the block (or delete the block to merge with other paths), then run the merge again.`,
+          `"/${entry.key}" is inside the device-limit block, which the merge replaces as a whole, but it is not one of the device-limit paths (/${[...ours].join(', /')}). Move it out of the block (or delete the block to merge with other paths), then run the merge again.`,
         );
       }
     } else if (roots.includes(entry.key)) {

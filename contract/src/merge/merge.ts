@@ -103,7 +103,7 @@ function blockText(
   trailingComma: boolean,
 ): string[] {
   return [
-    `${indent}${BLOCK_BEGIN} (@device-limit/contract, protocol version ${PROTOCOL_VERSION}).`,
+    `${indent}${BLOCK_BEGIN} for /${built.roots.map((r) => r.key).join(', /')} (@device-limit/contract, protocol version ${PROTOCOL_VERSION}).`,
     ...commentLines(
       `Written by \`${mergeCommand(options, built)}\`; run it again to update this block, which it replaces as a whole: keep your own rules outside it. §N is a section of the device-limit protocol (docs/protocol.md).`,
       indent,
@@ -123,9 +123,15 @@ interface Edit {
   readonly insert: string;
 }
 
+/**
+ * Applies edits from the end of the text backwards, so earlier offsets stay valid. Two edits at one
+ * offset (a comma right before a block in a one-line file) land in the order they were made.
+ */
 function applyEdits(text: string, edits: readonly Edit[]): string {
   let out = text;
-  for (const edit of [...edits].sort((a, b) => b.at - a.at)) {
+  const order = edits.map((edit, index) => ({ edit, index }));
+  order.sort((a, b) => b.edit.at - a.edit.at || b.index - a.index);
+  for (const { edit } of order) {
     out = out.slice(0, edit.at) + edit.insert + out.slice(edit.at + edit.remove);
   }
   return out;
