@@ -55,6 +55,13 @@ export function stateMessage(state: DeviceSessionState): Message {
         title: 'This device is signed in',
         body: `You are using ${state.devices.length} of ${state.limit} device ${plural(state.limit, 'slot')}.`,
       };
+    case 'checking':
+      return {
+        title: 'Checking your other devices…',
+        body:
+          `All ${state.limit} device ${plural(state.limit, 'slot')} are taken. Asking your other devices whether ` +
+          'they are still in use; a slot that nobody answers for is given to this one (10 seconds at most).',
+      };
     case 'limit-reached':
       return {
         title: 'Device limit reached',

@@ -122,6 +122,7 @@ export function renderSession(model: SessionViewModel): void {
 
 const BADGES: Readonly<Record<DeviceSessionState['status'], string>> = {
   claiming: 'Checking',
+  checking: 'Checking',
   active: 'Active',
   'limit-reached': 'Limit reached',
   evicted: 'Signed out',
