@@ -56,7 +56,7 @@ describe('the device limit', () => {
     const presence = await readPresence(ns, uid);
     expect(presence.count).toBe(2);
     expect(entries(presence)).toEqual([laptop.session.deviceId, phone.session.deviceId].sort());
-    // The refused device recorded the one audit event a client may write (docs/protocol.md §6).
+    // The refused device recorded why it holds no slot (docs/protocol.md §6, `denied`).
     const events = (await owner('GET', `presenceEvents/${uid}`, ns)) as Record<
       string,
       { type: string; deviceId: string }
