@@ -2,8 +2,9 @@
  * `npm start` as a user runs it: the launcher starts our database emulator, firebase-tools' Auth and
  * Functions emulators (running the unmodified functions/), trigger delivery and the scheduler, here on
  * ports of its own. Then:
- * - a corrupted count is reconciled by the real `reconcilePresence`, delivered by our emulator;
- * - a stale entry is swept by the real `sweepStalePresence`, run on a short schedule;
+ * - a limit an admin lowers by hand is enforced by the real `enforceDeviceLimit`, delivered by our
+ *   emulator on the write of `/limits/{uid}` (no function listens under `/presence`);
+ * - a quiet user's stale entry is swept by the real `sweepStalePresence`, run on a short schedule;
  * - a broken rules edit is refused and the last good rules stay;
  * - Ctrl-C stops everything and leaves no port listening.
  *
@@ -11,6 +12,7 @@
  * Needs the packages built (`npm test` builds first) and firebase-tools installed; no network, no Java.
  */
 import { randomBytes } from 'node:crypto';
+import { STALE_AFTER_MS } from '@device-limit/contract';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -29,7 +31,6 @@ const NAMESPACE = `${PROJECT}-default-rtdb`;
 /** firebase-tools needs 20-40 s to start and load the functions on a busy 2-core machine. */
 const START_TIMEOUT_MS = 75_000;
 const CONVERGE_TIMEOUT_MS = 25_000;
-const STALE_AFTER_MS = 15 * 60_000; /* functions/src/core/contract.ts STALE_AFTER_MS */
 
 let ports: Record<StackService, number>;
 let dir: string;
@@ -103,6 +104,7 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
 
 interface Presence {
   count?: number;
+  lastActive?: number;
   devices?: Record<string, unknown>;
   evicted?: Record<string, { reason?: string }>;
 }
@@ -116,40 +118,46 @@ it('prints one banner with every URL', () => {
   expect(output).toContain(`http://127.0.0.1:${ports.database}/?ns=${NAMESPACE}`);
   expect(output).toContain(`http://127.0.0.1:${ports.auth}/`);
   expect(output).toContain(`http://127.0.0.1:${ports.functions}/${PROJECT}/us-central1/`);
-  expect(output).toMatch(/reconcilePresence on \/presence\/\{uid\}/);
+  expect(output).toMatch(/enforceDeviceLimit on \/limits\/\{uid\}/);
+  // docs/protocol.md §5: no function runs for a claim, a renewal or a release.
+  expect(output).not.toMatch(/ on \/presence\//);
   expect(output.match(/Local stack ready/g)).toHaveLength(1);
 });
 
 it(
-  'a corrupted count is reconciled by reconcilePresence running in the Functions emulator',
+  'a limit an admin lowers by hand is enforced by enforceDeviceLimit running in the Functions emulator',
   async () => {
-    const uid = `corrupted-${randomBytes(3).toString('hex')}`;
+    const uid = `lowered-${randomBytes(3).toString('hex')}`;
     const now = Date.now();
-    await ownerPut(`presence/${uid}`, { count: 5, devices: { 'device-aaaaaaaa': device(now) } });
-    const fixed = await eventually(
+    await ownerPut(`presence/${uid}`, {
+      count: 2,
+      lastActive: now,
+      devices: { 'device-aaaaaaaa': device(now - 1_000), 'device-cccccccc': device(now) },
+    });
+    await ownerPut(`limits/${uid}`, 1);
+    const enforced = await eventually(
       async () => (await ownerGet(`presence/${uid}`)) as Presence | null,
-      (presence) => presence?.count === Object.keys(presence?.devices ?? {}).length,
-      'the reconcile',
+      (presence) => Object.keys(presence?.devices ?? {}).length === 1,
+      'the limit enforcement',
     );
-    expect(fixed).toMatchObject({ count: 1, devices: { 'device-aaaaaaaa': { label: 'stack test' } } });
-    // The trigger also keeps the sweep's index (functions/README.md), which the next test relies on.
-    // It is a separate write after the presence transaction commits, so it may land a moment later.
-    const indexed = await eventually(
-      () => ownerGet(`presenceIndex/${uid}`),
-      (value) => value === now,
-      'the presence index',
-    );
-    expect(indexed).toBe(now);
+    // The most recently claimed device goes, with its notice in the same write (§5.5).
+    expect(enforced).toMatchObject({ count: 1, devices: { 'device-aaaaaaaa': { label: 'stack test' } } });
+    expect(enforced?.evicted?.['device-cccccccc']?.reason).toBe('limit-lowered');
   },
   CONVERGE_TIMEOUT_MS + 5_000,
 );
 
 it(
-  'a stale entry is swept by sweepStalePresence, run on its (shortened) schedule',
+  "a quiet user's stale entry is swept by sweepStalePresence, run on its (shortened) schedule",
   async () => {
     const uid = `stale-${randomBytes(3).toString('hex')}`;
+    // A user none of whose devices renewed a lease for STALE_AFTER_MS (3 h): found by `lastActive`.
     const lastSeen = Date.now() - STALE_AFTER_MS - 5 * 60_000;
-    await ownerPut(`presence/${uid}`, { count: 1, devices: { 'device-bbbbbbbb': device(lastSeen) } });
+    await ownerPut(`presence/${uid}`, {
+      count: 1,
+      lastActive: lastSeen,
+      devices: { 'device-bbbbbbbb': device(lastSeen) },
+    });
     const swept = await eventually(
       async () => (await ownerGet(`presence/${uid}`)) as Presence | null,
       (presence) => presence?.devices?.['device-bbbbbbbb'] === undefined,
@@ -157,6 +165,8 @@ it(
     );
     expect(swept?.evicted?.['device-bbbbbbbb']?.reason).toBe('swept');
     expect(swept?.count ?? 0).toBe(0);
+    // No entry remains, so lastActive went with it: the user is not visited again (§5.3).
+    expect(swept).not.toHaveProperty('lastActive');
   },
   CONVERGE_TIMEOUT_MS + 5_000,
 );
