@@ -67,15 +67,15 @@ describe('schedules', () => {
               id: 'us-central1-sweep',
               name: 'sweep',
               region: 'us-central1',
-              schedule: { schedule: 'every 5 minutes' },
+              schedule: { schedule: 'every 15 minutes' },
               eventTrigger: { eventType: 'pubsub' },
             },
             {
-              id: 'us-central1-reconcile',
-              name: 'reconcile',
+              id: 'us-central1-enforce',
+              name: 'enforce',
               eventTrigger: {
                 eventType: 'google.firebase.database.ref.v1.written',
-                eventFilterPathPatterns: { ref: 'presence/{uid}' },
+                eventFilterPathPatterns: { ref: 'limits/{uid}' },
               },
             },
             { id: 'us-central1-call', name: 'call', httpsTrigger: {} },
@@ -84,9 +84,15 @@ describe('schedules', () => {
       ],
     };
     expect(scheduledFunctions(body)).toEqual([
-      { id: 'us-central1-sweep', name: 'sweep', region: 'us-central1', schedule: 'every 5 minutes', periodMs: 300_000 },
+      {
+        id: 'us-central1-sweep',
+        name: 'sweep',
+        region: 'us-central1',
+        schedule: 'every 15 minutes',
+        periodMs: 900_000,
+      },
     ]);
-    expect(databaseTriggers(body)).toEqual([{ name: 'reconcile', ref: '/presence/{uid}', eventType: 'written' }]);
+    expect(databaseTriggers(body)).toEqual([{ name: 'enforce', ref: '/limits/{uid}', eventType: 'written' }]);
   });
 });
 
