@@ -7,11 +7,11 @@
  *   yields the same endpoints through firebase-functions' manifest discovery as functions/ itself.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { childEnv, nodeBinaryForMajor, npm, readJson, ROOT, runNode, runtimeMajor } from './support';
+import { childEnv, nodeBinaryForMajor, npm, readJson, ROOT, runNode, runtimeMajor, tarballFiles } from './support';
 
 interface FunctionsConfig {
   source: string;
@@ -58,9 +58,10 @@ function loadFunctions(dir: string): Loaded {
 function discover(dir: string): string[] {
   const output = path.join(mkdtempSync(path.join(tmpdir(), 'functions-manifest-')), 'functions.yaml');
   try {
-    // The SDK's bin as `dir` resolves it (functions/ takes it from the workspace root).
-    const locate = `const p = require.resolve('firebase-functions/package.json');
-      console.log(require('path').join(require('path').dirname(p), require(p).bin['firebase-functions']))`;
+    // The SDK's bin where firebase-tools looks for it (`findFunctionsBinary`): the .bin folder of the
+    // node_modules that `dir` resolves firebase-functions from (for functions/, the workspace root's).
+    const locate = `const p = require.resolve('firebase-functions');
+      console.log(require('path').join(p.slice(0, p.lastIndexOf('node_modules') + 12), '.bin', 'firebase-functions'))`;
     const bin = runNode(nodeBinaryForMajor(MAJOR), ['-e', locate], dir).trim();
     execFileSync(nodeBinaryForMajor(MAJOR), [bin, dir], {
       cwd: dir,
@@ -99,6 +100,7 @@ describe(`the functions on the runtime's Node (${FUNCTIONS_CONFIG.runtime})`, ()
 describe('the deployed folder, as Cloud Build installs it', () => {
   const stage = () => path.join(work, 'stage');
   const upload = () => path.join(work, 'upload');
+  let uploadedFiles: string[] = [];
 
   beforeAll(async () => {
     // The predeploy step, into a folder of our own rather than the configured dist/functions.
@@ -116,6 +118,7 @@ describe('the deployed folder, as Cloud Build installs it', () => {
     const { pathToSource } = await prepareFunctionsUpload(ROOT, stage(), { ...FUNCTIONS_CONFIG }, [], undefined, {
       exportType: 'tar.gz',
     });
+    uploadedFiles = tarballFiles(pathToSource);
     mkdirSync(upload());
     execFileSync('tar', ['-xzf', pathToSource, '-C', upload()]);
     rmSync(pathToSource, { force: true });
@@ -124,9 +127,9 @@ describe('the deployed folder, as Cloud Build installs it', () => {
   }, 600_000);
 
   it('uploads the built code, the lockfile and the vendored workspace package, not node_modules', () => {
-    const uploaded = readdirSync(path.join(work, 'upload')).filter((name) => name !== 'node_modules');
-    expect(uploaded).toEqual(expect.arrayContaining(['lib', 'package.json', 'package-lock.json', 'vendor']));
-    // node_modules exists only because `npm ci` just made it: the archive did not carry one.
+    expect(uploadedFiles.filter((file) => file.startsWith('node_modules/'))).toEqual([]);
+    const top = new Set(uploadedFiles.map((file) => file.split('/')[0]));
+    expect([...top]).toEqual(expect.arrayContaining(['lib', 'package.json', 'package-lock.json', 'vendor']));
     const pkg = readJson<{ dependencies: Record<string, string>; scripts?: unknown; main: string }>(
       path.join(upload(), 'package.json'),
     );

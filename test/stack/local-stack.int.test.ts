@@ -124,6 +124,19 @@ it('prints one banner with every URL', () => {
   expect(output.match(/Local stack ready/g)).toHaveLength(1);
 });
 
+it("runs the functions on the launcher's Node, the major of firebase.json's runtime", () => {
+  // firebase-tools runs the emulated functions with its own process.execPath when that Node's major is
+  // the runtime's, and says so; the launcher starts firebase-tools with its own Node (jest's, here).
+  const runtime = (
+    JSON.parse(readFileSync(path.join(REPO, 'firebase.json'), 'utf8')) as {
+      functions: Array<{ runtime: string }>;
+    }
+  ).functions[0]?.runtime;
+  const major = process.versions.node.split('.')[0];
+  expect(runtime).toBe(`nodejs${major}`);
+  expect(stack?.output ?? '').toContain(`Using node@${major} from host`);
+});
+
 it(
   'a limit an admin lowers by hand is enforced by enforceDeviceLimit running in the Functions emulator',
   async () => {
