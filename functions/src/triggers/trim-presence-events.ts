@@ -11,7 +11,7 @@
  *   Deleting a key that another run already deleted writes `null` over nothing, which changes nothing.
  * - It converges. Its writes only delete, and a delete never fires `onValueCreated`.
  * - `retry: true` because the trim is idempotent. Events older than MAX_EVENT_AGE_MS are dropped so
- *   retries end, as for the reconcile
+ *   retries end, as for `enforceDeviceLimit`
  *   ([retry best practices](https://cloud.google.com/functions/docs/bestpractices/retries)).
  */
 import * as logger from 'firebase-functions/logger';
