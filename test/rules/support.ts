@@ -13,7 +13,15 @@
 import type { RulesTestEnvironment } from '@firebase/rules-unit-testing';
 import { PING_DEADLINE_MS, STALE_AFTER_MS } from '@device-limit/contract';
 import type { Database, DeviceInfo, PresenceState } from '../helpers/presence';
-import { WEB_DEVICE, adminGet, adminUpdate, entryCount, increment, serverTimestamp } from '../helpers/presence';
+import {
+  WEB_DEVICE,
+  adminGet,
+  adminUpdate,
+  entryCount,
+  increment,
+  presenceOf,
+  serverTimestamp,
+} from '../helpers/presence';
 
 export { PING_DEADLINE_MS, STALE_AFTER_MS };
 
@@ -109,8 +117,9 @@ export function pingAgo(env: RulesTestEnvironment, uid: string, ageMs: number): 
   return adminUpdate(env, `presence/${uid}`, { ping: Date.now() - ageMs });
 }
 
-export async function presenceV2(env: RulesTestEnvironment, uid: string): Promise<PresenceV2> {
-  return (await adminGet<PresenceV2>(env, `presence/${uid}`)) ?? {};
+/** `presenceOf`, typed with the version 2 fields. */
+export function presenceV2(env: RulesTestEnvironment, uid: string): Promise<PresenceV2> {
+  return presenceOf(env, uid);
 }
 
 export async function trailOf(env: RulesTestEnvironment, uid: string): Promise<AuditEvent[]> {
