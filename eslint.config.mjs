@@ -1,4 +1,5 @@
-// Flat config: typescript-eslint's recommended rules plus the habits in ../shared/STYLE.md.
+// Flat config: typescript-eslint's recommended rules plus our own habits: type-only imports marked as such,
+// unused arguments named with a leading _, and no focused or skipped tests left behind.
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
