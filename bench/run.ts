@@ -50,6 +50,21 @@ const BENCHMARKS: ReadonlyArray<readonly [name: string, run: Benchmark]> = [
         formatThroughputTable,
       ),
   ],
+  [
+    'cost',
+    (o) =>
+      import('./cost').then(async (c) =>
+        report(
+          await c.runCostBench({
+            log: o.log,
+            ...optional('devices', o.number('--devices')),
+            ...optional('idleHours', o.number('--idle-hours')),
+            ...optional('compress', o.number('--compress')),
+          }),
+          c.formatCostBench,
+        ),
+      ),
+  ],
   ['gate', (o) => import('./gate').then(async (g) => report(await g.runGateBench({ log: o.log }), g.formatGateBench))],
 ];
 
