@@ -10,8 +10,10 @@
  *   start meanwhile wait for it, and each refused request is replayed once with the new token.
  * - **403 `device-limit/evicted`**: the session is brought to `evicted`. The session's own listener on
  *   `/presence/{uid}` is pushed the same write the gate refused on, so it normally is `evicted` already
- *   or within a round trip; the client nudges it (`resume()`, which renews and re-checks) and waits
- *   for it, bounded, so that when the call returns `session.state` tells the app why.
+ *   or within a round trip. The client calls `resume()` (which renews an overdue lease: an app just
+ *   back from the background, whose timers were suspended, learns of the eviction from the refused
+ *   renewal) and waits for the session, bounded, so that when the call returns `session.state` tells
+ *   the app why. No new session method is needed for this (see the client README).
  *
  * Uses the platform's global `fetch` (browsers, React Native, Node 18+) and no Node module.
  */
