@@ -20,6 +20,7 @@ export interface AdminPresenceSourceOptions {
 interface ConnectionWatch {
   /** Clock ms when the connection was lost (or, before the first connect, when the watch began). */
   disconnectedSince: number | null;
+  stop(): void;
 }
 
 export function adminPresenceSource(options: AdminPresenceSourceOptions): PresenceSource {
@@ -29,15 +30,19 @@ export function adminPresenceSource(options: AdminPresenceSourceOptions): Presen
   function watch(db: Database): ConnectionWatch {
     let state = connections.get(db);
     if (state) return state;
-    const watched: ConnectionWatch = { disconnectedSince: clock.now() };
-    state = watched;
-    connections.set(db, watched);
-    // `.info/connected` is local to the SDK: no read is billed for it. It stays attached for the life
-    // of the process, one per database instance.
-    db.ref('.info/connected').on('value', (snapshot: DataSnapshot) => {
+    const connected = db.ref('.info/connected');
+    const watched: ConnectionWatch = {
+      disconnectedSince: clock.now(),
+      stop: () => connected.off('value', callback),
+    };
+    // `.info/connected` is local to the SDK: no read is billed for it. One per database instance,
+    // attached until the gate closes.
+    const callback = connected.on('value', (snapshot: DataSnapshot) => {
       if (snapshot.val() === true) watched.disconnectedSince = null;
       else if (watched.disconnectedSince === null) watched.disconnectedSince = clock.now();
     });
+    state = watched;
+    connections.set(db, watched);
     return watched;
   }
 
@@ -55,6 +60,10 @@ export function adminPresenceSource(options: AdminPresenceSourceOptions): Presen
     },
     disconnectedSince(uid) {
       return connections.get(databaseFor(uid))?.disconnectedSince ?? null;
+    },
+    close() {
+      for (const watched of connections.values()) watched.stop();
+      connections.clear();
     },
   };
 }

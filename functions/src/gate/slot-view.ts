@@ -25,6 +25,8 @@ export interface PresenceSource {
    * Optional: a source without it is taken as always connected.
    */
   disconnectedSince?(uid: string): number | null;
+  /** Optional: releases what the source itself holds (its connection watches); called by close(). */
+  close?(): void;
 }
 
 /** Time as a dependency (the same shape as the client module's Timers). */
@@ -172,6 +174,7 @@ export class SlotView {
       this.entries.delete(entry.uid);
       this.fail(entry, new DeviceGateUnavailableError('The device gate was closed.'));
     }
+    this.source.close?.();
   }
 
   /**
