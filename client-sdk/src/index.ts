@@ -16,6 +16,8 @@ export type {
 } from './session-api';
 export { listDevices, onDevicesChanged, signOutDevice, forceLogin, repairPresence } from './remote';
 export type { ForceLoginDevice } from './remote';
+export { presenceDatabaseFor } from './shards';
+export type { DatabaseShardList, DatabaseShardResolver, PresenceDatabase, ShardEmulator } from './shards';
 export type { DeviceEntry, DeviceListEntry } from './presence';
 export { DeviceLimitError, isDeviceLimitError } from './errors';
 export type { DeviceLimitErrorCode } from './errors';

@@ -1,32 +1,40 @@
 /**
  * Actions on the user's other devices: read the device list (owner read, docs/protocol.md §4.1), and
  * the callables of §5 — `signOutDevice` removes one device, `forceLogin` takes a slot by evicting
- * all others, `repairPresence` puts a drifted counter right. Only the functions may remove another device's entry with a reason its client will
- * understand (§4.6: "apps should still sign out another device through signOutDevice").
+ * all others, `repairPresence` puts a drifted counter right. Only the functions may remove another
+ * device's entry with a reason its client will understand (§4.6: "apps should still sign out another
+ * device through signOutDevice"). The callables take no database: the functions find the caller's
+ * instance themselves (their `PRESENCE_INSTANCES`, docs/protocol.md §10).
  */
-import { get, onValue, ref, type Database } from 'firebase/database';
+import { get, onValue, ref } from 'firebase/database';
 import { httpsCallable, type Functions } from 'firebase/functions';
 import { isPlatform, isValidDeviceId, presencePath, type Platform } from './contract';
 import { DeviceLimitError } from './errors';
 import { listDeviceEntries, presenceFromValue, type DeviceListEntry } from './presence';
+import { presenceDatabaseFor, type PresenceDatabase } from './shards';
 
-/** The user's devices holding a slot, oldest claim first; `current` marks `currentDeviceId`. */
+/**
+ * The user's devices holding a slot, oldest claim first; `current` marks `currentDeviceId`. `database`
+ * is the app's `Database` or the shard configuration (§10), as for `startDeviceSession`.
+ */
 export async function listDevices(
-  db: Database,
+  database: PresenceDatabase,
   uid: string,
   currentDeviceId: string | null = null,
 ): Promise<DeviceListEntry[]> {
+  const db = presenceDatabaseFor(database, uid, 'listDevices');
   const snapshot = await get(ref(db, presencePath(uid)));
   return listDeviceEntries(presenceFromValue(snapshot.val()), currentDeviceId);
 }
 
 /** Live version of {@link listDevices}; returns the unsubscribe function. */
 export function onDevicesChanged(
-  db: Database,
+  database: PresenceDatabase,
   uid: string,
   listener: (devices: DeviceListEntry[]) => void,
   options: { readonly currentDeviceId?: string | null; readonly onError?: (error: DeviceLimitError) => void } = {},
 ): () => void {
+  const db = presenceDatabaseFor(database, uid, 'onDevicesChanged');
   return onValue(
     ref(db, presencePath(uid)),
     (snapshot) => listener(listDeviceEntries(presenceFromValue(snapshot.val()), options.currentDeviceId ?? null)),

@@ -11,6 +11,7 @@ import { IdleTimer } from './idle';
 import { validateLeaseRenewal } from './lease';
 import { SILENT_LOGGER, type Logger } from './logger';
 import { SlotHolder } from './slot-holder';
+import { presenceDatabaseFor, type PresenceDatabase } from './shards';
 import type {
   ClaimOutcome,
   DeviceSession,
@@ -365,12 +366,14 @@ class DeviceSessionImpl implements DeviceSession {
 
 /**
  * Starts holding a device slot for `user` on this install (docs/protocol.md §4). Call it once the
- * user is signed in; call `release()` before signing out.
+ * user is signed in; call `release()` before signing out. `database` is the app's `Database`, or,
+ * when users are spread over several instances (§10), the shard configuration: the whole session
+ * (claim, renewals, release, liveness checks) runs on the instance that holds this user.
  */
 export function startDeviceSession(
-  db: Database,
+  database: PresenceDatabase,
   user: DeviceSessionUser,
   options: DeviceSessionOptions = {},
 ): DeviceSession {
-  return new DeviceSessionImpl(db, user, options);
+  return new DeviceSessionImpl(presenceDatabaseFor(database, user?.uid, 'startDeviceSession'), user, options);
 }
