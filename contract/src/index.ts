@@ -115,3 +115,4 @@ export function isValidLabel(value: unknown): value is string {
 }
 
 export * from './shard-map';
+export * from './policies';

@@ -97,7 +97,7 @@ describe('rules merge', () => {
     expect(result.code).toBe(0);
     expect(result.writes).toEqual(['merged.json']);
     expect(result.files.get('a.json')).toBe(THEIRS);
-    expect(result.files.get('merged.json')).toContain(': 3) || newData.val() <');
+    expect(result.files.get('merged.json')).toContain("root.child('limits').child($uid).val() : 3)");
   });
 
   test('--check reports what it would do, exit 0, and writes nothing', () => {

@@ -34,6 +34,7 @@ export type Write = Record<string, unknown>;
 export interface PresenceV2 extends PresenceState {
   lastActive?: number;
   ping?: number;
+  planLimit?: number;
 }
 
 export interface AuditEvent {
@@ -78,6 +79,11 @@ export function renewWrite(uid: string, deviceId: string): Write {
     [`presence/${uid}/devices/${deviceId}/lastSeen`]: serverTimestamp(),
     [`presence/${uid}/lastActive`]: serverTimestamp(),
   };
+}
+
+/** §11.1: the server's copy of the plan limit (the writer's own token claim, or null to remove it). */
+export function planLimitWrite(uid: string, planLimit: unknown): Write {
+  return { [`presence/${uid}/planLimit`]: planLimit };
 }
 
 /** §4.9: ask the holders for a liveness check. */

@@ -17,8 +17,9 @@ export enum Prec {
   Equality = 3,
   Relational = 4,
   Additive = 5,
-  Unary = 6,
-  Member = 7,
+  Multiplicative = 6,
+  Unary = 7,
+  Member = 8,
 }
 
 export interface Expr {
@@ -120,7 +121,7 @@ export function or(...operands: readonly Expr[]): Expr {
   return chain('||', Prec.Or, operands);
 }
 
-type BinaryOperator = '==' | '!=' | '<' | '<=' | '>' | '>=' | '+' | '-';
+type BinaryOperator = '==' | '!=' | '<' | '<=' | '>' | '>=' | '+' | '-' | '%';
 
 function binary(operator: BinaryOperator, prec: Prec, left: Expr, right: Expr): Expr {
   // Left-associative: the right operand needs strictly tighter binding (`a - (b - c)`).
@@ -140,6 +141,8 @@ export const gt = (left: Expr, right: Expr): Expr => binary('>', Prec.Relational
 export const ge = (left: Expr, right: Expr): Expr => binary('>=', Prec.Relational, left, right);
 export const plus = (left: Expr, right: Expr): Expr => binary('+', Prec.Additive, left, right);
 export const minus = (left: Expr, right: Expr): Expr => binary('-', Prec.Additive, left, right);
+/** `left % right`: with `% 1 == 0`, the one integer test the rules language has. */
+export const mod = (left: Expr, right: Expr): Expr => binary('%', Prec.Multiplicative, left, right);
 
 /** `test ? consequent : alternate`; always parenthesised where it is an operand. */
 export function cond(test: Expr, consequent: Expr, alternate: Expr): Expr {

@@ -3,7 +3,16 @@
  * docs/protocol.md; the rules in build.ts are conjunctions of these, and the generated file shows a
  * rule's formula in terms of their names. {@link PIECES} is the glossary the file's header prints.
  */
-import { DEVICE_ID_PATTERN, LABEL_MAX_LENGTH, LABEL_MIN_LENGTH, PING_DEADLINE_MS, STALE_AFTER_MS } from '../index';
+import {
+  DEVICE_ID_PATTERN,
+  LABEL_MAX_LENGTH,
+  LABEL_MIN_LENGTH,
+  MAX_DEVICE_LIMIT,
+  MIN_DEVICE_LIMIT,
+  PING_DEADLINE_MS,
+  STALE_AFTER_MS,
+} from '../index';
+import { DEVICE_LIMIT_CLAIM } from '../policies';
 import {
   type Expr,
   type Snap,
@@ -18,6 +27,7 @@ import {
   lt,
   member,
   minus,
+  mod,
   named,
   ne,
   newData,
@@ -43,7 +53,15 @@ export const PIECES: ReadonlyArray<readonly [name: string, meaning: string]> = [
   ['op', 'the deviceId the write names in op'],
   ['entryAppears(k)', 'devices/k is absent before the write and present after it'],
   ['entryDisappears(k)', 'devices/k is present before the write and absent after it'],
-  ['limitFor($uid)', '/limits/$uid when it is a number, else the default limit (§2)'],
+  [
+    'limitFor($uid)',
+    '/limits/$uid when it is a number, else the plan limit of the ID token (hasPlanLimit), else the default limit (§2, §11.1)',
+  ],
+  ['planLimit', "the ID token's custom claim deviceLimit (§11.1)"],
+  [
+    'hasPlanLimit',
+    'the token carries planLimit as an integer within the limit bounds; any other value is ignored (§11.1)',
+  ],
   ['currentGeneration', "the user's generation before the write; absent = 0 (§1, invariant 3)"],
   ['isNow(x)', "x == now: only the server's clock, as serverTimestamp() writes it (§4)"],
   ['isStaleEntry(k)', 'leaseExpired(k) || missedPing(k): devices/k may be swept (§4.10)'],
@@ -109,9 +127,42 @@ export function entryDisappears(key: Expr, before: Snap, after: Snap): Expr {
   return named(`entryDisappears(${key.formula})`, and(before.exists(), not(after.exists())));
 }
 
-/** `limit` is `root.child(<limits>).child($uid)`: the per-user limit, which only the server writes. */
+/** docs/protocol.md §11.1: the plan limit custom claim, as the rules see the writer's ID token. */
+export const planLimit = named('planLimit', member(member(auth, 'token'), DEVICE_LIMIT_CLAIM));
+
+const NULL = identifier('null');
+
+/**
+ * The token carries an integer plan limit within the bounds. The rules language has no `typeof`, and
+ * an operator applied to the wrong type is an evaluation error that refuses the whole write, so the
+ * tests are ordered to never raise one for the values a claim may hold: strict `!=`/`==` never fail;
+ * `x + 0 == x` holds for a number and fails (without an error) for a string, which `+` concatenates;
+ * only then `%` and the comparisons, which need a number. A map or a list still raises the error at
+ * `+` (docs/security.md, "Plan limits": such a claim fails closed).
+ */
+export const hasPlanLimit = named(
+  'hasPlanLimit',
+  and(
+    ne(planLimit, NULL),
+    ne(planLimit, identifier('true')),
+    ne(planLimit, identifier('false')),
+    eq(plus(planLimit, num(0)), planLimit),
+    eq(mod(planLimit, num(1)), num(0)),
+    ge(planLimit, num(MIN_DEVICE_LIMIT)),
+    le(planLimit, num(MAX_DEVICE_LIMIT)),
+  ),
+);
+
+/**
+ * `limit` is `root.child(<limits>).child($uid)`: the per-user override, which only the server
+ * writes; then the writer's plan limit; then the default (docs/protocol.md §11.1). Written so that the
+ * default stays the last number of `… .val() : N)`, where the tests and docs/protocol.md §2 find it.
+ */
 export function limitFor(uid: Expr, limit: Snap, defaultLimit: number): Expr {
-  return named(`limitFor(${uid.formula})`, numberOr(limit, num(defaultLimit)));
+  return named(
+    `limitFor(${uid.formula})`,
+    cond(and(not(limit.isNumber()), hasPlanLimit), planLimit, numberOr(limit, num(defaultLimit))),
+  );
 }
 
 export function currentGeneration(generation: Snap): Expr {

@@ -3,6 +3,7 @@
  * check and the eviction notices. Split from build.ts only for size; `§N` is a section of
  * docs/protocol.md.
  */
+import { MAX_DEVICE_LIMIT, MIN_DEVICE_LIMIT } from '../index';
 import { type RuleEntry, indexOn, location, rule } from './document';
 import {
   At,
@@ -33,11 +34,13 @@ import {
   deviceIdKey,
   entryAppears,
   entryDisappears,
+  hasPlanLimit,
   isCompleteEntry,
   isCreate,
   isDelete,
   isDeviceId,
   isLabel,
+  isLimit,
   isNow,
   isOwner,
   isPlatform,
@@ -47,6 +50,7 @@ import {
   noRecentPing,
   opValue,
   passesForceLoginGate,
+  planLimit,
   unchanged,
 } from './pieces';
 
@@ -88,9 +92,9 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
       and(
         newData.isNumber(),
         ge(countAfter(newData), ZERO),
-        or(le(countAfter(newData), limitOf(atCount)), lt(countAfter(newData), countBefore(data))),
+        or(lt(countAfter(newData), countBefore(data)), le(countAfter(newData), limitOf(atCount))),
       ),
-      'Invariant 2, count <= limit (§1, §2): no claim takes count above the limit; a decrease is always allowed, so releases still work after an admin lowered the limit (§5.5). The default limit is the only number in this rule.',
+      'Invariant 2, count <= limit (§1, §2, §11.1): no claim takes count above the limit; a decrease is always allowed, so releases still work after an admin lowered the limit (§5.5). The decrease is tested first so that a release never evaluates the plan claim (a malformed one is an evaluation error). The default limit is the last number in this rule.',
     ),
   );
 
@@ -127,6 +131,17 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
       'Written with each claim and lease renewal, only as the server time, so the sweep finds users who went quiet (§4.4, §5.3).',
     ),
     rule('.validate', newData.isNumber(), 'Milliseconds (§2).'),
+  );
+
+  const planLimitNode = location(
+    'planLimit',
+    undefined,
+    rule(
+      '.write',
+      and(isOwner($uid), cond(hasPlanLimit, eq(newData.val(), planLimit), not(newData.exists()))),
+      "The server's copy of the plan limit (§11.1), for the operations that run without a token: a session writes its own token's claim, or removes the copy when its token carries none; no other value.",
+    ),
+    rule('.validate', isLimit(MIN_DEVICE_LIMIT, MAX_DEVICE_LIMIT), 'An integer within the limit bounds (§7).'),
   );
 
   const atPing = new At(user('ping'));
@@ -300,6 +315,7 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
       generation,
       notBefore,
       lastActive,
+      planLimitNode,
       ping,
       location('evicted', 'Eviction notices (§4.8).', notice),
       location('devices', 'One entry per device holding a slot (§2).', entry),

@@ -1,0 +1,40 @@
+/**
+ * Limit policies (docs/protocol.md §11): where a user's limit comes from. Pure helpers shared by the
+ * rules builder, the functions and the client module, so all three read a custom claim the same way.
+ */
+import { DEFAULT_DEVICE_LIMIT, MAX_DEVICE_LIMIT, MIN_DEVICE_LIMIT } from './index';
+
+/**
+ * docs/protocol.md §11.1: the custom claim of the ID token that carries the user's plan limit, set
+ * with the Admin SDK's `setCustomUserClaims(uid, { deviceLimit: 5 })` (or a billing integration).
+ */
+export const DEVICE_LIMIT_CLAIM = 'deviceLimit';
+
+/** A limit within the bounds of `/limits/{uid}`: an integer from 0 to MAX_DEVICE_LIMIT. */
+export function isDeviceLimit(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= MIN_DEVICE_LIMIT && (value as number) <= MAX_DEVICE_LIMIT;
+}
+
+/**
+ * The plan limit a token's claims carry, or null when they carry none the rules accept: anything but
+ * an integer from 0 to MAX_DEVICE_LIMIT (a string, a fraction, 101, a boolean) is ignored, exactly as
+ * the rules' `hasPlanLimit` piece ignores it. (A map or a list makes the rules refuse claims instead,
+ * docs/security.md "Plan limits"; the server ignores it like any other malformed value.)
+ */
+export function planLimitFromClaims(claims: Readonly<Record<string, unknown>> | null | undefined): number | null {
+  const value = claims?.[DEVICE_LIMIT_CLAIM];
+  return isDeviceLimit(value) ? value : null;
+}
+
+/**
+ * docs/protocol.md §11.1, the precedence: an admin's `/limits/{uid}` override when it is a number,
+ * then the plan limit, then the default. `override` is the raw `/limits/{uid}` value.
+ */
+export function deviceLimitFor(
+  override: unknown,
+  planLimit: number | null | undefined,
+  defaultLimit: number = DEFAULT_DEVICE_LIMIT,
+): number {
+  if (typeof override === 'number' && Number.isFinite(override)) return override;
+  return planLimit ?? defaultLimit;
+}
