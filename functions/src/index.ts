@@ -13,4 +13,7 @@ export type { RepairPresenceResult } from './callable/repair-presence';
 
 export { sweepStaleSlots } from './database/sweep';
 export type { SweepStaleSlotsOptions, SweepResult } from './database/sweep';
+// The database instance of a user under PRESENCE_INSTANCES (docs/protocol.md §10), e.g. for the device
+// gate's `databaseFor`.
+export { presenceDatabaseFor } from './database/instances';
 export * from './gate';

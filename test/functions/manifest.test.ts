@@ -19,6 +19,7 @@ const BIN = path.join(ROOT, 'node_modules/.bin/firebase-functions');
 
 interface Manifest {
   specVersion: string;
+  params?: Array<Record<string, unknown>>;
   endpoints: Record<string, Record<string, unknown>>;
   requiredAPIs: Array<{ api: string; reason: string }>;
 }
@@ -127,6 +128,10 @@ function expectDeployableManifest(manifest: Manifest): void {
     expect(endpoint(name)).not.toHaveProperty('eventTrigger');
   }
   expect(manifest.requiredAPIs.map((api) => api.api)).toEqual(['cloudscheduler.googleapis.com']);
+  // docs/protocol.md §10: the instances users are spread over, empty by default (the default database).
+  expect(manifest.params).toEqual([
+    expect.objectContaining({ name: 'PRESENCE_INSTANCES', type: 'string', default: '' }),
+  ]);
 }
 
 test('the control API (FUNCTIONS_CONTROL_API, GET /__/functions.yaml) lists exactly the deployable endpoints', async () => {

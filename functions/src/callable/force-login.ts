@@ -1,12 +1,13 @@
 /**
  * Callable `forceLogin({ deviceId, platform, label })` (docs/protocol.md §5.1): the signed-in caller's
  * device takes a slot and every other device of the same user is evicted. The uid and `auth_time`
- * come from the verified ID token, never from `data`.
+ * come from the verified ID token, never from `data`. It acts on the caller's database instance
+ * (docs/protocol.md §10).
  */
 import { onCall } from 'firebase-functions/v2/https';
 import { PresenceError } from '../core/errors';
 import { parseForceLoginData, requireCaller } from '../core/validation';
-import { defaultDatabase } from '../database/app';
+import { presenceDatabaseFor } from '../database/instances';
 import { forceLoginDevice, type ForceLoginResult } from '../database/force-login';
 import { withHttpsErrors } from './errors';
 
@@ -17,6 +18,6 @@ export const forceLogin = onCall(
     if (caller.authTime === undefined) {
       throw new PresenceError('unauthenticated', 'The ID token carries no auth_time claim.');
     }
-    return forceLoginDevice(defaultDatabase(), { uid: caller.uid, authTime: caller.authTime, ...data });
+    return forceLoginDevice(presenceDatabaseFor(caller.uid), { uid: caller.uid, authTime: caller.authTime, ...data });
   }),
 );

@@ -3,10 +3,11 @@
  * again for the caller's own uid, or for any uid when the caller is an admin (custom claim
  * `admin: true`). Drift cannot come from a client write (the rules keep §1 on every one); the client
  * module calls this when a drifted `count` blocks a claim. Answers `{ uid, changed, count, evicted }`.
+ * It acts on the target's database instance (docs/protocol.md §10).
  */
 import { onCall } from 'firebase-functions/v2/https';
 import { parseRepairPresenceData, repairTarget, requireCaller } from '../core/validation';
-import { defaultDatabase } from '../database/app';
+import { presenceDatabaseFor } from '../database/instances';
 import { repairUserPresence } from '../database/repair';
 import { withHttpsErrors } from './errors';
 
@@ -24,7 +25,7 @@ export const repairPresence = onCall(
   withHttpsErrors<unknown, RepairPresenceResult>(async (request) => {
     const caller = requireCaller(request.auth);
     const uid = repairTarget(caller, parseRepairPresenceData(request.data));
-    const result = await repairUserPresence(defaultDatabase(), uid);
+    const result = await repairUserPresence(presenceDatabaseFor(uid), uid);
     return {
       uid,
       changed: result.changed,

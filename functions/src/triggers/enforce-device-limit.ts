@@ -13,22 +13,32 @@ import * as logger from 'firebase-functions/logger';
 import { onValueWritten } from 'firebase-functions/v2/database';
 import { isEventTooOld } from '../core/retry-policy';
 import { databaseForInstance } from '../database/app';
+import { warnIfNotHome } from '../database/instances';
 import { enforceDeviceLimitFor } from '../database/set-device-limit';
 
-export const enforceDeviceLimit = onValueWritten({ ref: '/limits/{uid}', retry: true }, async (event) => {
-  if (isEventTooOld(event.time, Date.now())) {
-    logger.warn('enforceDeviceLimit: dropping an event older than the retry bound', { id: event.id, time: event.time });
-    return;
-  }
-  const uid = event.params.uid;
-  // Write back to the instance that fired the event (see database/app.ts).
-  const result = await enforceDeviceLimitFor(databaseForInstance(event.data.after.instance), uid);
-  if (result.changed) {
-    logger.info('enforceDeviceLimit: repaired presence', {
-      uid,
-      countBefore: result.countBefore,
-      countAfter: result.countAfter,
-      removed: result.removed,
-    });
-  }
-});
+// `instance: '*'`: every database instance of the project (docs/protocol.md §10); a limit lives on its
+// user's instance, and this writes back there.
+export const enforceDeviceLimit = onValueWritten(
+  { ref: '/limits/{uid}', instance: '*', retry: true },
+  async (event) => {
+    if (isEventTooOld(event.time, Date.now())) {
+      logger.warn('enforceDeviceLimit: dropping an event older than the retry bound', {
+        id: event.id,
+        time: event.time,
+      });
+      return;
+    }
+    const uid = event.params.uid;
+    warnIfNotHome('enforceDeviceLimit', uid, event.instance);
+    // Write back to the instance that fired the event (see database/app.ts).
+    const result = await enforceDeviceLimitFor(databaseForInstance(event.data.after.instance), uid);
+    if (result.changed) {
+      logger.info('enforceDeviceLimit: repaired presence', {
+        uid,
+        countBefore: result.countBefore,
+        countAfter: result.countAfter,
+        removed: result.removed,
+      });
+    }
+  },
+);

@@ -21,7 +21,8 @@ import { databaseForInstance } from '../database/app';
 import { trimAuditTrail } from '../database/audit-trail';
 
 export const trimPresenceEvents = onValueCreated(
-  { ref: '/presenceEvents/{uid}/{eventId}', retry: true },
+  // Every database instance of the project (docs/protocol.md §10): the trail lives on its user's instance.
+  { ref: '/presenceEvents/{uid}/{eventId}', instance: '*', retry: true },
   async (event) => {
     if (isEventTooOld(event.time, Date.now())) {
       logger.warn('trimPresenceEvents: dropping an event older than the retry bound', {
