@@ -12,6 +12,9 @@ export { repairPresence } from './callable/repair-presence';
 export type { RepairPresenceResult } from './callable/repair-presence';
 
 export { sweepStaleSlots } from './database/sweep';
+// docs/protocol.md §11.1: for a billing backend that changed a user's plan claim.
+export { applyPlanLimit } from './database/set-device-limit';
+export type { SetDeviceLimitResult } from './database/set-device-limit';
 export type { SweepStaleSlotsOptions, SweepResult } from './database/sweep';
 // The database instance of a user under PRESENCE_INSTANCES (docs/protocol.md §10), e.g. for the device
 // gate's `databaseFor`.

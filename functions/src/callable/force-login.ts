@@ -18,6 +18,12 @@ export const forceLogin = onCall(
     if (caller.authTime === undefined) {
       throw new PresenceError('unauthenticated', 'The ID token carries no auth_time claim.');
     }
-    return forceLoginDevice(presenceDatabaseFor(caller.uid), { uid: caller.uid, authTime: caller.authTime, ...data });
+    return forceLoginDevice(presenceDatabaseFor(caller.uid), {
+      uid: caller.uid,
+      authTime: caller.authTime,
+      // §11.1: the caller's plan decides the limit, and is recorded like a client claim records it.
+      planLimit: caller.planLimit,
+      ...data,
+    });
   }),
 );

@@ -17,7 +17,10 @@ export interface RepairPresenceResult {
   readonly changed: boolean;
   /** `count` after the repair: the number of entries. */
   readonly count: number;
-  /** The devices evicted because more entries than the limit held slots (reason `over-limit`). */
+  /**
+   * The devices evicted because more entries than the limit held slots (reason `over-limit`, or
+   * `limit-lowered` when the caller's plan limit is below the server's copy of it, §11.1).
+   */
   readonly evicted: readonly string[];
 }
 
@@ -25,7 +28,10 @@ export const repairPresence = onCall(
   withHttpsErrors<unknown, RepairPresenceResult>(async (request) => {
     const caller = requireCaller(request.auth);
     const uid = repairTarget(caller, parseRepairPresenceData(request.data));
-    const result = await repairUserPresence(presenceDatabaseFor(uid), uid);
+    // §11.1: the owner's token carries their plan limit; an admin repairing another user has only
+    // the server's copy of it, which the repair reads from the presence node.
+    const own = uid === caller.uid;
+    const result = await repairUserPresence(presenceDatabaseFor(uid), uid, own ? { planLimit: caller.planLimit } : {});
     return {
       uid,
       changed: result.changed,

@@ -102,3 +102,20 @@ describe('planForceLogin', () => {
     expect(planForceLogin(null, { ...input, limit: 0 })).toEqual({ kind: 'limit-zero' });
   });
 });
+
+describe('planForceLogin records the caller plan limit (docs/protocol.md §11.1)', () => {
+  it('sets the copy to the caller claim', () => {
+    const plan = planForceLogin({ planLimit: 2 }, { ...input, planLimit: 5 });
+    expect(plan.kind === 'applied' && plan.next.planLimit).toBe(5);
+  });
+
+  it('removes the copy when the caller token carries no plan', () => {
+    const plan = planForceLogin({ planLimit: 2 }, { ...input, planLimit: null });
+    expect(plan.kind === 'applied' && 'planLimit' in plan.next).toBe(false);
+  });
+
+  it('leaves the copy alone when the plan is not known', () => {
+    const plan = planForceLogin({ planLimit: 2 }, input);
+    expect(plan.kind === 'applied' && plan.next.planLimit).toBe(2);
+  });
+});

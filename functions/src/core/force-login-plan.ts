@@ -17,6 +17,11 @@ export interface ForceLoginInput {
   readonly authTime: number;
   /** The limit in force for this user. */
   readonly limit: number;
+  /**
+   * The caller's plan limit (its token's `deviceLimit` claim; null: none), recorded as the server's
+   * copy `planLimit` like a client's claim records it (docs/protocol.md §11.1). Left out: unchanged.
+   */
+  readonly planLimit?: number | null;
   /** What `claimedAt`/`lastSeen`/`lastActive`/notice `at` are set to: normally the server timestamp value. */
   readonly stamp: TimestampValue;
   /** Server time in ms, for the notice TTL. */
@@ -76,5 +81,7 @@ export function planForceLogin(current: unknown, input: ForceLoginInput): ForceL
   };
   if (Object.keys(notices).length > 0) next.evicted = notices;
   else delete next.evicted;
+  if (input.planLimit === null) delete next.planLimit;
+  else if (input.planLimit !== undefined) next.planLimit = input.planLimit;
   return { kind: 'applied', next, generation, evicted, claimed: own === undefined };
 }

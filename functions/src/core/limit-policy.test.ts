@@ -1,5 +1,11 @@
 import { DEFAULT_DEVICE_LIMIT } from './contract';
-import { effectiveDeviceLimit, isValidDeviceLimit } from './limit-policy';
+import {
+  deviceLimitFor,
+  effectiveDeviceLimit,
+  isValidDeviceLimit,
+  planLimitFromClaims,
+  planLimitOf,
+} from './limit-policy';
 
 describe('effectiveDeviceLimit', () => {
   it.each([
@@ -29,5 +35,41 @@ describe('isValidDeviceLimit', () => {
     [null, false],
   ])('%p -> %p', (value, expected) => {
     expect(isValidDeviceLimit(value)).toBe(expected);
+  });
+});
+
+describe('deviceLimitFor (docs/protocol.md §11.1: override, then plan, then default)', () => {
+  it.each([
+    [5, 3, 5],
+    [1, 3, 1],
+    [null, 3, 3],
+    [undefined, 0, 0],
+    ['7', 3, 3],
+    [null, null, DEFAULT_DEVICE_LIMIT],
+    [2.7, 9, 2],
+  ])('override %p, plan %p -> %p', (override, plan, expected) => {
+    expect(deviceLimitFor(override, plan)).toBe(expected);
+  });
+});
+
+describe('planLimitOf and planLimitFromClaims read only integers within the bounds', () => {
+  it.each([
+    [4, 4],
+    [0, 0],
+    [100, 100],
+    [101, null],
+    [2.5, null],
+    ['3', null],
+    [true, null],
+    [{ n: 3 }, null],
+    [undefined, null],
+  ])('%p -> %p', (value, expected) => {
+    expect(planLimitOf({ planLimit: value })).toBe(expected);
+    expect(planLimitFromClaims({ deviceLimit: value })).toBe(expected);
+  });
+
+  it('reads no plan from an absent presence or token', () => {
+    expect(planLimitOf(null)).toBeNull();
+    expect(planLimitFromClaims(undefined)).toBeNull();
   });
 });

@@ -214,3 +214,64 @@ describe('countMatches', () => {
     expect(countMatches(count, entries)).toBe(expected);
   });
 });
+
+describe('planRepair with the plan limit (docs/protocol.md §11.1)', () => {
+  const three = { count: 3, devices: { aaaaaaaa: entry(1), bbbbbbbb: entry(2), cccccccc: entry(3) } };
+
+  it("without a token, takes the server's copy planLimit when /limits has no override", () => {
+    const plan = planRepair({ ...three, planLimit: 3 }, { ...base, limit: { override: null } });
+    expect(plan).toMatchObject({ changed: false, limit: 3, removed: [] });
+  });
+
+  it('without a copy or an override, the default', () => {
+    const plan = planRepair(three, { ...base, limit: { override: null } });
+    expect(plan.limit).toBe(2);
+    expect(plan.removed).toEqual([{ deviceId: 'cccccccc', reason: 'over-limit' }]);
+  });
+
+  it('the override wins over the copy', () => {
+    expect(planRepair({ ...three, planLimit: 3 }, { ...base, limit: { override: 1 } }).limit).toBe(1);
+  });
+
+  it('ignores a copy that is not a valid limit, as the rules ignore a malformed claim', () => {
+    expect(planRepair({ ...three, planLimit: '3' }, { ...base, limit: { override: null } }).limit).toBe(2);
+  });
+
+  it("a caller's lower plan is recorded and evicts the newest extras with limit-lowered", () => {
+    const plan = planRepair(
+      { ...three, planLimit: 3 },
+      { ...base, limit: { override: null, planLimit: 1 }, recordPlanLimit: 1 },
+    );
+    expect(plan.limit).toBe(1);
+    expect(plan.removed).toEqual([
+      { deviceId: 'cccccccc', reason: 'limit-lowered' },
+      { deviceId: 'bbbbbbbb', reason: 'limit-lowered' },
+    ]);
+    expect(plan.next).toMatchObject({ count: 1, planLimit: 1 });
+  });
+
+  it('recording a changed plan alone is a change (the transaction writes it)', () => {
+    const plan = planRepair(
+      { ...three, planLimit: 3 },
+      { ...base, limit: { override: null, planLimit: 5 }, recordPlanLimit: 5 },
+    );
+    expect(plan).toMatchObject({ changed: true, removed: [], next: { planLimit: 5 } });
+  });
+
+  it('a caller without a plan removes the copy; over the default, extras go as over-limit', () => {
+    const plan = planRepair(
+      { ...three, planLimit: 3 },
+      { ...base, limit: { override: null, planLimit: null }, recordPlanLimit: null },
+    );
+    expect(plan.next).not.toHaveProperty('planLimit');
+    expect(plan.removed).toEqual([{ deviceId: 'cccccccc', reason: 'over-limit' }]);
+  });
+
+  it('recording the same plan again changes nothing', () => {
+    const plan = planRepair(
+      { ...three, planLimit: 3 },
+      { ...base, limit: { override: null, planLimit: 3 }, recordPlanLimit: 3 },
+    );
+    expect(plan.changed).toBe(false);
+  });
+});

@@ -7,6 +7,7 @@
  */
 import { EVICTION_NOTICE_TTL_MS, type EvictionNotice, type EvictionReason, type TimestampValue } from './contract';
 import { chooseOverLimitEvictions } from './eviction';
+import { deviceLimitFor, planLimitOf } from './limit-policy';
 import {
   deviceSlots,
   evictionNotices,
@@ -33,11 +34,29 @@ export interface PresencePlan {
   readonly countBefore: unknown;
   readonly countAfter: number;
   readonly noticesDropped: number;
+  /** The limit the plan enforced. */
+  readonly limit: number;
+}
+
+/**
+ * Where the limit comes from when it is not given as a number (docs/protocol.md §11.1): the raw
+ * `/limits/{uid}` override, and the plan limit — the caller's token's (null: its token has none), or,
+ * when `planLimit` is left out, the server's copy `planLimit` in the presence value being planned.
+ */
+export interface LimitSources {
+  readonly override: unknown;
+  readonly planLimit?: number | null;
 }
 
 export interface RepairOptions {
-  /** The limit in force (see limit-policy.ts). */
-  readonly limit: number;
+  /** The limit in force, or where to find it in the transaction's current value (limit-policy.ts). */
+  readonly limit: number | LimitSources;
+  /**
+   * A plan limit the caller knows (its token's claim, or a billing backend's, §11.1): written as the
+   * server's copy `planLimit` in the same write (null removes it). Extras evicted because the copy
+   * went down get the reason `limit-lowered`.
+   */
+  readonly recordPlanLimit?: number | null;
   /** Server time in ms, for the notice TTL. */
   readonly now: number;
   /** What an eviction notice's `at` is set to: normally the `{".sv":"timestamp"}` server value. */
@@ -129,14 +148,22 @@ export function sweptLastActive(current: JsonObject, remaining: readonly DeviceS
   return lastActive !== undefined && lastActive >= newest ? lastActive : newest;
 }
 
+/** The limit `options` set for `current` (docs/protocol.md §11.1). */
+export function limitIn(current: unknown, options: Pick<RepairOptions, 'limit'>): number {
+  if (typeof options.limit === 'number') return options.limit;
+  const { override, planLimit } = options.limit;
+  return deviceLimitFor(override, planLimit !== undefined ? planLimit : planLimitOf(current));
+}
+
 export function planRepair(current: unknown, options: RepairOptions): PresencePlan {
   const countBefore = isJsonObject(current) ? current.count : undefined;
+  const limit = limitIn(current, options);
   if (current === null || current === undefined) {
-    return { changed: false, next: null, removed: [], countBefore, countAfter: 0, noticesDropped: 0 };
+    return { changed: false, next: null, removed: [], countBefore, countAfter: 0, noticesDropped: 0, limit };
   }
   if (!isJsonObject(current)) {
     // A primitive at /presence/{uid} holds no slot; removing it restores "absent count = 0 entries".
-    return { changed: true, next: null, removed: [], countBefore: current, countAfter: 0, noticesDropped: 0 };
+    return { changed: true, next: null, removed: [], countBefore: current, countAfter: 0, noticesDropped: 0, limit };
   }
 
   const sweeping = options.staleBefore !== undefined;
@@ -148,8 +175,11 @@ export function planRepair(current: unknown, options: RepairOptions): PresencePl
     removed.push(...stale.map((slot) => ({ deviceId: slot.deviceId, reason: 'swept' as const })));
     remaining = remaining.filter((slot) => lastSeenOf(slot.entry) >= staleBefore);
   }
-  const extras = new Set(chooseOverLimitEvictions(remaining, options.limit));
-  const overLimitReason = options.overLimitReason ?? 'over-limit';
+  const extras = new Set(chooseOverLimitEvictions(remaining, limit));
+  const recorded = options.recordPlanLimit;
+  const planLowered =
+    recorded !== undefined && recorded !== null && recorded < (planLimitOf(current) ?? Number.POSITIVE_INFINITY);
+  const overLimitReason = options.overLimitReason ?? (planLowered ? 'limit-lowered' : 'over-limit');
   for (const deviceId of extras) removed.push({ deviceId, reason: overLimitReason });
   remaining = remaining.filter((slot) => !extras.has(slot.deviceId));
 
@@ -171,6 +201,13 @@ export function planRepair(current: unknown, options: RepairOptions): PresencePl
     lastActiveChanged = next.lastActive !== current.lastActive;
   }
 
+  let planLimitChanged = false;
+  if (recorded !== undefined) {
+    if (recorded === null) delete next.planLimit;
+    else next.planLimit = recorded;
+    planLimitChanged = next.planLimit !== current.planLimit;
+  }
+
   // `devices` present but not an object holds no slot and is dropped by composePresence.
   const devicesMalformed = current.devices !== undefined && !isJsonObject(current.devices);
   const changed =
@@ -178,6 +215,7 @@ export function planRepair(current: unknown, options: RepairOptions): PresencePl
     noticesDropped > 0 ||
     devicesMalformed ||
     lastActiveChanged ||
+    planLimitChanged ||
     !countMatches(countBefore, remaining.length);
-  return { changed, next, removed, countBefore, countAfter: remaining.length, noticesDropped };
+  return { changed, next, removed, countBefore, countAfter: remaining.length, noticesDropped, limit };
 }

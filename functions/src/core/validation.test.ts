@@ -24,7 +24,18 @@ describe('requireCaller', () => {
       uid: 'u1',
       authTime: 123,
       isAdmin: true,
+      planLimit: null,
     });
+  });
+
+  it.each([
+    [{ deviceLimit: 4 }, 4],
+    [{ deviceLimit: 0 }, 0],
+    [{ deviceLimit: '4' }, null],
+    [{ deviceLimit: 4.5 }, null],
+    [{ deviceLimit: 101 }, null],
+  ])('takes the plan limit claim from token %p (docs/protocol.md §11.1)', (token, planLimit) => {
+    expect(requireCaller({ uid: 'u1', token }).planLimit).toBe(planLimit);
   });
 
   it.each([[{ admin: 'true' }], [{ admin: 1 }], [{}]])('is not admin with token %p', (token) => {
@@ -130,8 +141,8 @@ describe('parseRepairPresenceData', () => {
 });
 
 describe('repairTarget', () => {
-  const owner = { uid: 'u1', authTime: 1, isAdmin: false };
-  const admin = { uid: 'ops', authTime: 1, isAdmin: true };
+  const owner = { uid: 'u1', authTime: 1, isAdmin: false, planLimit: null };
+  const admin = { uid: 'ops', authTime: 1, isAdmin: true, planLimit: null };
 
   it.each([
     ['the owner, no uid', owner, {}, 'u1'],

@@ -16,7 +16,7 @@ import {
   type Platform,
 } from './contract';
 import { PresenceError } from './errors';
-import { isValidDeviceLimit } from './limit-policy';
+import { isValidDeviceLimit, planLimitFromClaims } from './limit-policy';
 import { isJsonObject, type JsonObject } from './presence';
 
 /** The part of a callable request's `auth` the functions use (firebase-functions' `AuthData`). */
@@ -31,6 +31,8 @@ export interface Caller {
   readonly authTime: number | undefined;
   /** The custom claim `admin: true` (set with the Admin SDK's `setCustomUserClaims`). */
   readonly isAdmin: boolean;
+  /** The custom claim `deviceLimit` when it is a valid limit, else null (docs/protocol.md §11.1). */
+  readonly planLimit: number | null;
 }
 
 export function requireCaller(auth: CallerAuth | undefined): Caller {
@@ -42,6 +44,7 @@ export function requireCaller(auth: CallerAuth | undefined): Caller {
     uid: auth.uid,
     authTime: typeof authTime === 'number' && Number.isFinite(authTime) ? authTime : undefined,
     isAdmin: auth.token.admin === true,
+    planLimit: planLimitFromClaims(auth.token),
   };
 }
 

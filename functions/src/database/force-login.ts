@@ -7,7 +7,8 @@ import { SERVER_TIMESTAMP, presencePath, type Platform } from '../core/contract'
 import { PresenceError } from '../core/errors';
 import { planForceLogin } from '../core/force-login-plan';
 import { appendAuditEvents } from './audit-trail';
-import { readDeviceLimit } from './limits';
+import { limitIn } from '../core/repair-plan';
+import { readLimitOverride } from './limits';
 import { transactPlan } from './transaction';
 
 export interface ForceLoginRequest {
@@ -17,6 +18,8 @@ export interface ForceLoginRequest {
   readonly deviceId: string;
   readonly platform: Platform;
   readonly label: string;
+  /** The caller's plan limit, its ID token's `deviceLimit` claim (null: none; docs/protocol.md §11.1). */
+  readonly planLimit?: number | null;
 }
 
 export interface ForceLoginResult {
@@ -29,10 +32,20 @@ export interface ForceLoginResult {
 }
 
 export async function forceLoginDevice(db: Database, request: ForceLoginRequest): Promise<ForceLoginResult> {
-  const limit = await readDeviceLimit(db, request.uid);
+  // §11.1: the override, else the caller's plan (or, without one given, the server's copy), else the default.
+  const sources = {
+    override: await readLimitOverride(db, request.uid),
+    ...(request.planLimit !== undefined ? { planLimit: request.planLimit } : {}),
+  };
   const outcome = await transactPlan(
     db.ref(presencePath(request.uid)),
-    (current) => planForceLogin(current, { ...request, limit, stamp: SERVER_TIMESTAMP, now: Date.now() }),
+    (current) =>
+      planForceLogin(current, {
+        ...request,
+        limit: limitIn(current, { limit: sources }),
+        stamp: SERVER_TIMESTAMP,
+        now: Date.now(),
+      }),
     (plan) => (plan.kind === 'applied' ? plan.next : undefined),
   );
   const plan = outcome.plan;

@@ -9,14 +9,22 @@ import { auditEventsForRemovals } from '../core/audit';
 import { SERVER_TIMESTAMP, presencePath } from '../core/contract';
 import { planRepair, type RepairOptions, type Removal } from '../core/repair-plan';
 import { appendAuditEvents } from './audit-trail';
-import { readDeviceLimit } from './limits';
+import { readLimitOverride } from './limits';
 import { transactPlan } from './transaction';
 
 export interface RepairUserOptions {
   /** Server time in ms (default `Date.now()`), for the notice TTL. */
   readonly now?: number;
-  /** The limit to enforce (default: read `/limits/{uid}`). */
+  /**
+   * The limit to enforce. Default: docs/protocol.md §11.1 — `/limits/{uid}` when it is a number, else
+   * `planLimit` when given, else the server's copy `/presence/{uid}/planLimit`, else the default.
+   */
   readonly limit?: number;
+  /**
+   * The plan limit the caller knows (its ID token's `deviceLimit` claim, null when it carries none;
+   * or a billing backend's): it decides the limit and is recorded as the server's copy (§11.1).
+   */
+  readonly planLimit?: number | null;
   readonly overLimitReason?: RepairOptions['overLimitReason'];
   /** Sweep: remove entries with `lastSeen` below this (see `planRepair`). */
   readonly staleBefore?: number;
@@ -29,6 +37,8 @@ export interface RepairResult {
   readonly removed: readonly Removal[];
   readonly countBefore: unknown;
   readonly countAfter: number;
+  /** The limit the repair enforced. */
+  readonly limit: number;
 }
 
 export async function repairUserPresence(
@@ -36,9 +46,13 @@ export async function repairUserPresence(
   uid: string,
   options: RepairUserOptions = {},
 ): Promise<RepairResult> {
-  const limit = options.limit ?? (await readDeviceLimit(db, uid));
+  const limit: RepairOptions['limit'] = options.limit ?? {
+    override: await readLimitOverride(db, uid),
+    ...(options.planLimit !== undefined ? { planLimit: options.planLimit } : {}),
+  };
   const planOptions: RepairOptions = {
     limit,
+    ...(options.planLimit !== undefined ? { recordPlanLimit: options.planLimit } : {}),
     now: options.now ?? Date.now(),
     stamp: SERVER_TIMESTAMP,
     overLimitReason: options.overLimitReason,
@@ -60,5 +74,6 @@ export async function repairUserPresence(
     removed,
     countBefore: plan.countBefore,
     countAfter: plan.countAfter,
+    limit: plan.limit,
   };
 }

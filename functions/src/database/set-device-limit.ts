@@ -9,7 +9,9 @@
  */
 import type { Database } from 'firebase-admin/database';
 import { limitPath } from '../core/contract';
-import { effectiveDeviceLimit } from '../core/limit-policy';
+import { MAX_DEVICE_LIMIT, MIN_DEVICE_LIMIT } from '../core/contract';
+import { PresenceError } from '../core/errors';
+import { effectiveDeviceLimit, isValidDeviceLimit } from '../core/limit-policy';
 import { repairUserPresence, type RepairResult } from './repair';
 
 export interface SetDeviceLimitResult {
@@ -21,9 +23,35 @@ export interface SetDeviceLimitResult {
 
 export async function applyDeviceLimit(db: Database, uid: string, limit: number | null): Promise<SetDeviceLimitResult> {
   await db.ref(limitPath(uid)).set(limit);
-  const effective = effectiveDeviceLimit(limit);
-  const result = await repairUserPresence(db, uid, { limit: effective, overLimitReason: 'limit-lowered' });
-  return { limit: effective, evicted: result.removed.map((removal) => removal.deviceId) };
+  // Back to null: the plan limit (the server's copy, §11.1) or the default applies again, so the
+  // repair reads the precedence itself instead of taking the default.
+  const result = await repairUserPresence(db, uid, {
+    ...(limit === null ? {} : { limit: effectiveDeviceLimit(limit) }),
+    overLimitReason: 'limit-lowered',
+  });
+  return { limit: result.limit, evicted: result.removed.map((removal) => removal.deviceId) };
+}
+
+/**
+ * docs/protocol.md §11.1: a billing backend changed the user's plan (`setCustomUserClaims(uid,
+ * { deviceLimit })`, null when the claim was removed) and tells the server at once, instead of waiting
+ * for the user's devices to carry the new token: the server's copy `planLimit` is set and, when the
+ * limit in force went below the count, the most recently claimed extras are evicted with reason
+ * `limit-lowered`, in one transaction. An admin override `/limits/{uid}` still takes precedence.
+ */
+export async function applyPlanLimit(
+  db: Database,
+  uid: string,
+  planLimit: number | null,
+): Promise<SetDeviceLimitResult> {
+  if (planLimit !== null && !isValidDeviceLimit(planLimit)) {
+    throw new PresenceError(
+      'invalid-argument',
+      `planLimit must be an integer from ${MIN_DEVICE_LIMIT} to ${MAX_DEVICE_LIMIT}, or null when the plan sets none.`,
+    );
+  }
+  const result = await repairUserPresence(db, uid, { planLimit, overLimitReason: 'limit-lowered' });
+  return { limit: result.limit, evicted: result.removed.map((removal) => removal.deviceId) };
 }
 
 /**
