@@ -43,6 +43,14 @@ export const STALE_AFTER_MS = 3 * LEASE_RENEWAL_MS; /* 3 h */
  */
 export const PING_DEADLINE_MS = 10 * 1000; /* 10 s */
 
+/**
+ * docs/protocol.md §4.11: after the server runs a device's onDisconnect release, the freed slot is
+ * kept for that install this long, so that another tab of the same browser, or the same app on its
+ * next connection, takes it back before a waiting device can. The same bound a live device has to
+ * answer a liveness check: "a running install proves itself within 10 s" holds everywhere.
+ */
+export const REJOIN_WINDOW_MS = 10 * 1000; /* 10 s */
+
 /** docs/protocol.md §5.3: how often the scheduled sweep runs (firebase-functions schedule syntax). */
 export const SWEEP_SCHEDULE = 'every 15 minutes';
 export const SWEEP_INTERVAL_MS = 15 * 60 * 1000; /* 15 min */

@@ -35,6 +35,7 @@ export interface PresenceV2 extends PresenceState {
   lastActive?: number;
   ping?: number;
   planLimit?: number;
+  rejoin?: { deviceId: string; at: number };
 }
 
 export interface AuditEvent {

@@ -10,6 +10,7 @@ import {
   MAX_DEVICE_LIMIT,
   MIN_DEVICE_LIMIT,
   PING_DEADLINE_MS,
+  REJOIN_WINDOW_MS,
   STALE_AFTER_MS,
 } from '../index';
 import { DEVICE_LIMIT_CLAIM } from '../policies';
@@ -68,6 +69,11 @@ export const PIECES: ReadonlyArray<readonly [name: string, meaning: string]> = [
   ['leaseExpired(k)', "devices/k's lastSeen is older than STALE_AFTER_MS (§4.10)"],
   ['missedPing(k)', 'devices/k did not answer a ping within PING_DEADLINE_MS (§4.9)'],
   ['noRecentPing', 'no ping, or the last one is PING_DEADLINE_MS old (§4.9)'],
+  [
+    'rejoinHeldForOther',
+    'a rejoin reservation younger than REJOIN_WINDOW_MS names another device than op: one free slot is kept for it (§4.11)',
+  ],
+  ['rejoinExpired', 'the rejoin reservation is REJOIN_WINDOW_MS old (§4.11)'],
   ['isCreate', 'the node is absent before the write and present after it'],
   ['isDelete', 'the node is present before the write and absent after it'],
   ['isUpdate', 'the node is present before and after the write'],
@@ -81,6 +87,7 @@ export const PIECES: ReadonlyArray<readonly [name: string, meaning: string]> = [
 
 export const ENTRY_FIELDS = ['claimedAt', 'lastSeen', 'generation', 'platform', 'label'] as const;
 export const NOTICE_FIELDS = ['reason', 'at', 'generation'] as const;
+export const REJOIN_FIELDS = ['deviceId', 'at'] as const;
 export const EVENT_REQUIRED_FIELDS = ['type', 'deviceId', 'at'] as const;
 
 /** `(s.isNumber() ? s.val() : fallback)`: an absent counter or generation reads as its default. */
@@ -197,6 +204,26 @@ export function isStaleEntry(key: Expr, entry: Snap, ping: Snap): Expr {
 /** At the `ping` node: a new check only once the previous one's deadline has passed. */
 export function noRecentPing(ping: Snap): Expr {
   return named('noRecentPing', or(not(ping.isNumber()), ge(now, plus(ping.val(), num(PING_DEADLINE_MS)))));
+}
+
+/**
+ * At a claim: `rejoin` (a snapshot from `newData`, the reservation as the write leaves it) keeps one
+ * free slot for another device than `op` (docs/protocol.md §4.11).
+ */
+export function rejoinHeldForOther(rejoin: Snap, op: Expr): Expr {
+  return named(
+    'rejoinHeldForOther',
+    and(
+      rejoin.exists(),
+      ne(rejoin.child('deviceId').val(), op),
+      lt(now, plus(rejoin.child('at').val(), num(REJOIN_WINDOW_MS))),
+    ),
+  );
+}
+
+/** At the `rejoin` node: the reservation in `rejoin` (from `data`) no longer holds a slot (§4.11). */
+export function rejoinExpired(rejoin: Snap): Expr {
+  return named('rejoinExpired', ge(now, plus(rejoin.child('at').val(), num(REJOIN_WINDOW_MS))));
 }
 
 export const isCreate = named('isCreate', and(not(data.exists()), newData.exists()));

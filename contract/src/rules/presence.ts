@@ -27,6 +27,7 @@ import {
 import type { RulesOptions } from './options';
 import {
   NOTICE_FIELDS,
+  REJOIN_FIELDS,
   countAfter,
   countBefore,
   countMoves,
@@ -51,6 +52,8 @@ import {
   opValue,
   passesForceLoginGate,
   planLimit,
+  rejoinExpired,
+  rejoinHeldForOther,
   unchanged,
 } from './pieces';
 
@@ -92,9 +95,15 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
       and(
         newData.isNumber(),
         ge(countAfter(newData), ZERO),
-        or(lt(countAfter(newData), countBefore(data)), le(countAfter(newData), limitOf(atCount))),
+        or(
+          lt(countAfter(newData), countBefore(data)),
+          le(
+            plus(countAfter(newData), cond(rejoinHeldForOther(atCount.newData(user('rejoin')), op), ONE, ZERO)),
+            limitOf(atCount),
+          ),
+        ),
       ),
-      'Invariant 2, count <= limit (§1, §2, §11.1): no claim takes count above the limit; a decrease is always allowed, so releases still work after an admin lowered the limit (§5.5). The decrease is tested first so that a release never evaluates the plan claim (a malformed one is an evaluation error). The default limit is the last number in this rule.',
+      'Invariant 2, count <= limit (§1, §2, §11.1): no claim takes count above the limit, and a claim by another device than the one a rejoin reservation names counts that reserved slot as taken (§4.11); a decrease is always allowed, so releases still work after an admin lowered the limit (§5.5). The decrease is tested first so that a release never evaluates the plan claim (a malformed one is an evaluation error). The default limit is the last number in this rule.',
     ),
   );
 
@@ -142,6 +151,55 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
       "The server's copy of the plan limit (§11.1), for the operations that run without a token: a session writes its own token's claim, or removes the copy when its token carries none; no other value.",
     ),
     rule('.validate', isLimit(MIN_DEVICE_LIMIT, MAX_DEVICE_LIMIT), 'An integer within the limit bounds (§7).'),
+  );
+
+  const atRejoin = new At(user('rejoin'));
+  const rejoinOp = opValue(atRejoin.newData(user('op')));
+  const rejoinCountAfter = countAfter(atRejoin.newData(user('count')));
+  const rejoinCountBefore = countBefore(atRejoin.data(user('count')));
+  const rejoin = location(
+    'rejoin',
+    undefined,
+    rule(
+      '.write',
+      and(
+        isOwner($uid),
+        cond(
+          newData.exists(),
+          and(
+            eq(newData.child('deviceId').val(), rejoinOp),
+            eq(rejoinCountAfter, minus(rejoinCountBefore, ONE)),
+            entryDisappears(
+              rejoinOp,
+              atRejoin.data(user('devices', rejoinOp)),
+              atRejoin.newData(user('devices', rejoinOp)),
+            ),
+          ),
+          or(
+            not(data.exists()),
+            and(
+              eq(data.child('deviceId').val(), rejoinOp),
+              eq(rejoinCountAfter, plus(rejoinCountBefore, ONE)),
+              entryAppears(
+                rejoinOp,
+                atRejoin.data(user('devices', rejoinOp)),
+                atRejoin.newData(user('devices', rejoinOp)),
+              ),
+            ),
+            rejoinExpired(data),
+          ),
+        ),
+      ),
+      "The rejoin reservation (§4.11): written only with the release of the device it names (the onDisconnect release writes it; a newer one replaces an older one); removed by that device's own claim, or by anyone once it expired (or when there is none), so no other device can clear a reservation to take the slot.",
+    ),
+    rule(
+      '.validate',
+      newData.hasChildren(REJOIN_FIELDS),
+      'Exactly { deviceId, at } (§2); checked as a whole so no field can be left out.',
+    ),
+    location('deviceId', undefined, rule('.validate', isDeviceId, 'The device whose slot is kept (§3).')),
+    location('at', undefined, rule('.validate', isNow(newData.val()), 'The server time of the release.')),
+    location('$other', undefined, rule('.validate', false, 'No other field (§2).')),
   );
 
   const atPing = new At(user('ping'));
@@ -317,6 +375,7 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
       lastActive,
       planLimitNode,
       ping,
+      rejoin,
       location('evicted', 'Eviction notices (§4.8).', notice),
       location('devices', 'One entry per device holding a slot (§2).', entry),
       location('$other', undefined, rule('.validate', false, 'No other child of the presence node (§2).')),
