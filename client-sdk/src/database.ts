@@ -33,9 +33,12 @@ export function claimUpdate(
   deviceId: string,
   device: { readonly generation: number; readonly platform: Platform; readonly label: string },
   eventId: string | null,
+  planLimit?: number | null,
 ): Record<string, unknown> {
   const p = presencePath(uid);
   return {
+    // §11.1: the token's plan limit as the server's copy, in the same write (the rules check it).
+    ...(planLimit === undefined ? {} : { [`${p}/planLimit`]: planLimit }),
     [`${p}/count`]: increment(1),
     [`${p}/op`]: deviceId,
     [`${p}/devices/${deviceId}`]: {
@@ -125,9 +128,9 @@ export class PresenceGateway {
    * server handles a connection's requests in order, so the registration is checked once the entry
    * exists, without waiting a round trip during which a dropped socket would leave a ghost entry.
    */
-  async claim(generation: number, platform: Platform, label: string): Promise<WriteOutcome> {
+  async claim(generation: number, platform: Platform, label: string, planLimit?: number | null): Promise<WriteOutcome> {
     const device = { generation, platform, label };
-    const claimed = update(ref(this.db), claimUpdate(this.uid, this.deviceId, device, this.eventId()));
+    const claimed = update(ref(this.db), claimUpdate(this.uid, this.deviceId, device, this.eventId(), planLimit));
     const registered = this.registerRelease();
     registered.catch(() => undefined); // awaited below only if the claim went through
     try {
@@ -167,6 +170,11 @@ export class PresenceGateway {
   /** §4.4: rejects with the SDK's error (PERMISSION_DENIED when the entry is gone). */
   renew(): Promise<void> {
     return update(this.presenceRef, renewalUpdate(this.deviceId));
+  }
+
+  /** §11.1: the token's plan limit as the server's copy; refused unless it is this session's claim. */
+  recordPlanLimit(planLimit: number | null): Promise<void> {
+    return update(this.presenceRef, { planLimit });
   }
 
   /** §4.9 step 1: refused (PERMISSION_DENIED) when another check was asked within PING_DEADLINE_MS. */

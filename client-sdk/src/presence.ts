@@ -30,6 +30,13 @@ export interface EvictionNotice {
   readonly generation: number;
 }
 
+/** `/presence/{uid}/rejoin` (§4.11): the slot the latest onDisconnect release freed, kept for its device. */
+export interface RejoinReservation {
+  readonly deviceId: string;
+  /** Server time (ms) of the release; the slot is kept until `at + REJOIN_WINDOW_MS`. */
+  readonly at: number;
+}
+
 export interface PresenceView {
   readonly count: number;
   readonly generation: number;
@@ -37,6 +44,10 @@ export interface PresenceView {
   readonly notBefore: number | null;
   /** Server time (ms) of the latest liveness check (§4.9), or null when none was ever asked. */
   readonly ping: number | null;
+  /** The server's copy of the plan limit (§11.1), or null when absent. */
+  readonly planLimit: number | null;
+  /** The rejoin reservation (§4.11), or null when none was left. */
+  readonly rejoin: RejoinReservation | null;
   readonly devices: ReadonlyMap<string, DeviceEntry>;
   readonly evicted: ReadonlyMap<string, EvictionNotice>;
 }
@@ -46,6 +57,8 @@ export const EMPTY_PRESENCE: PresenceView = {
   generation: 0,
   notBefore: null,
   ping: null,
+  planLimit: null,
+  rejoin: null,
   devices: new Map(),
   evicted: new Map(),
 };
@@ -87,11 +100,17 @@ export function presenceFromValue(value: unknown): PresenceView {
       generation: asNumber(notice.generation, 0),
     });
   }
+  const rejoin = asRecord(root.rejoin);
   return {
     count: asNumber(root.count, 0),
     generation: asNumber(root.generation, 0),
     notBefore: typeof root.notBefore === 'number' ? root.notBefore : null,
     ping: typeof root.ping === 'number' && Number.isFinite(root.ping) ? root.ping : null,
+    planLimit: typeof root.planLimit === 'number' && Number.isFinite(root.planLimit) ? root.planLimit : null,
+    rejoin:
+      rejoin && typeof rejoin.deviceId === 'string' && typeof rejoin.at === 'number' && Number.isFinite(rejoin.at)
+        ? { deviceId: rejoin.deviceId, at: rejoin.at }
+        : null,
     devices,
     evicted,
   };

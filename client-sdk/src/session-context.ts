@@ -3,7 +3,7 @@
  * takes and the effects it asks the driver (slot-holder.ts) to perform, plus the few transitions that
  * both the machine and its contention rules (contention.ts) use. No `firebase` import.
  */
-import type { EvictionReason } from './contract';
+import { DEFAULT_DEVICE_LIMIT, type EvictionReason } from './contract';
 import type { DeviceLimitError } from './errors';
 import type { PresenceView } from './presence';
 import type { ReleaseReason } from './session-api';
@@ -12,8 +12,13 @@ import type { ReleaseReason } from './session-api';
 export type SessionEffect =
   | { readonly type: 'listen' }
   | { readonly type: 'unlisten' }
-  /** docs/protocol.md §4.2 claim, then §4.6 register the onDisconnect release. */
-  | { readonly type: 'claim'; readonly id: number; readonly generation: number }
+  /**
+   * docs/protocol.md §4.2 claim, then §4.6 register the onDisconnect release. `planLimit`: the token's
+   * plan limit to record as the server's copy with the claim (§11.1; null removes it, absent: untouched).
+   */
+  | { readonly type: 'claim'; readonly id: number; readonly generation: number; readonly planLimit?: number | null }
+  /** §11.1: the token's plan limit changed while holding: record it as the server's copy, alone. */
+  | { readonly type: 'record-plan-limit'; readonly planLimit: number | null }
   /** §4.3 resume: renew the lease (with the label), then register the onDisconnect release again. */
   | { readonly type: 'resume'; readonly id: number }
   /** §4.6 deliberate release: cancel the onDisconnect first, then release, recording `reason`. */
@@ -41,6 +46,8 @@ export type SessionEvent =
   | { readonly type: 'connection'; readonly connected: boolean }
   | { readonly type: 'presence'; readonly presence: PresenceView }
   | { readonly type: 'limit'; readonly limit: number | null }
+  /** The `deviceLimit` claim of the session's ID token (§11.1), null when it carries no valid one. */
+  | { readonly type: 'plan-limit'; readonly planLimit: number | null }
   /** The presence listener was cancelled by the server (rules). */
   | { readonly type: 'read-denied'; readonly error: DeviceLimitError }
   | { readonly type: 'claim-requested' }
@@ -101,8 +108,13 @@ export interface SessionContext {
   readonly connected: boolean;
   readonly everConnected: boolean;
   readonly presence: PresenceView | null;
-  /** `/limits/{uid}`: a number, null when absent (the default applies), undefined until read. */
+  /** `/limits/{uid}`: a number, null when absent (the plan or the default applies), undefined until read. */
   readonly limit: number | null | undefined;
+  /**
+   * The ID token's plan limit (§11.1): a number, null when the token carries none, undefined until
+   * the token was read (a session without a token reader starts with null).
+   */
+  readonly planLimit: number | null | undefined;
   readonly pending: {
     readonly kind: 'claim' | 'resume' | 'release' | 'ping';
     readonly id: number;
@@ -128,7 +140,13 @@ export interface SessionStep {
   readonly effects: readonly SessionEffect[];
 }
 
-export function initialSessionContext(options: { readonly canRepair?: boolean } = {}): SessionContext {
+export interface SessionStartOptions {
+  readonly canRepair?: boolean;
+  /** The driver reads the ID token's plan limit and reports it with `plan-limit`: wait for it. */
+  readonly readsPlanLimit?: boolean;
+}
+
+export function initialSessionContext(options: SessionStartOptions = {}): SessionContext {
   return {
     deviceId: null,
     authTime: null,
@@ -141,6 +159,7 @@ export function initialSessionContext(options: { readonly canRepair?: boolean } 
     everConnected: false,
     presence: null,
     limit: undefined,
+    planLimit: options.readsPlanLimit ? undefined : null,
     pending: null,
     held: null,
     needsResume: false,
@@ -170,12 +189,31 @@ export function withPending(
   effects: SessionEffect[],
 ): SessionContext {
   const id = ctx.nextId;
-  if (kind === 'claim') effects.push({ type: 'claim', id, generation });
-  else if (kind === 'resume') effects.push({ type: 'resume', id });
+  if (kind === 'claim') {
+    const planLimit = planLimitToRecord(ctx);
+    effects.push(
+      planLimit === undefined ? { type: 'claim', id, generation } : { type: 'claim', id, generation, planLimit },
+    );
+  } else if (kind === 'resume') effects.push({ type: 'resume', id });
   else if (kind === 'ping') effects.push({ type: 'ping', id });
   else {
     const reason = ctx.stopped.status === 'released' ? ctx.stopped.reason : 'released';
     effects.push({ type: 'release', id, reason });
   }
   return { ...ctx, pending: { kind, id, generation }, nextId: id + 1 };
+}
+
+/** The limit in force as this session sees it (§11.1): `/limits/{uid}`, then its plan, then the default. */
+export function effectiveLimit(ctx: SessionContext): number {
+  return ctx.limit ?? ctx.planLimit ?? DEFAULT_DEVICE_LIMIT;
+}
+
+/**
+ * What a claim records as the server's copy of the plan limit (§11.1): the token's plan; null (remove
+ * it) when the token has none but a copy exists; undefined (leave the field out) otherwise, so a user
+ * without plans sends the claim of §4.2 unchanged.
+ */
+export function planLimitToRecord(ctx: SessionContext): number | null | undefined {
+  if (typeof ctx.planLimit === 'number') return ctx.planLimit;
+  return ctx.presence?.planLimit != null ? null : undefined;
 }

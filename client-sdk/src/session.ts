@@ -11,6 +11,7 @@ import { IdleTimer } from './idle';
 import { validateLeaseRenewal } from './lease';
 import { SILENT_LOGGER, type Logger } from './logger';
 import { SlotHolder } from './slot-holder';
+import { planLimitOf } from './token';
 import { presenceDatabaseFor, type PresenceDatabase } from './shards';
 import type {
   ClaimOutcome,
@@ -261,6 +262,7 @@ class DeviceSessionImpl implements DeviceSession {
           leaseRenewalMs: this.options.leaseRenewalMs,
           ...(this.options.functions ? { functions: this.options.functions } : {}),
           authTime: authTimeOf(this.user).catch(() => null),
+          ...(this.user.getIdTokenResult ? { readPlanLimit: () => planLimitOf(this.user) } : {}),
           startStopped,
         });
         this.holder = holder;

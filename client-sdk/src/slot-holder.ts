@@ -37,6 +37,12 @@ export interface SlotHolderOptions {
   readonly functions?: Functions;
   /** The session's `auth_time` (seconds), to recognise a force-login cut-off (§4.8.3). */
   readonly authTime?: Promise<number | null>;
+  /**
+   * Reads the ID token's plan limit, the `deviceLimit` claim (§11.1; null when none). Called at the
+   * start, on every `claim()` and at every lease renewal, so a refreshed token's plan is seen within
+   * the hour. Without it the session takes no plan into account.
+   */
+  readonly readPlanLimit?: () => Promise<number | null>;
   /** Start stopped in this state instead of claiming (a tab taking over a released session). */
   readonly startStopped?: boolean;
 }
@@ -66,10 +72,16 @@ export class SlotHolder {
     this.lease = new LeaseTimer({
       timers: options.timers,
       intervalMs: options.leaseRenewalMs,
-      onDue: () => this.dispatch({ type: 'lease-due' }),
+      onDue: () => {
+        this.dispatch({ type: 'lease-due' });
+        this.readPlanLimit(); // tokens refresh hourly too: a new plan is seen within the hour (§11.1)
+      },
     });
     this.checkAlarm = new Alarm(options.timers);
-    const start = startSession({ canRepair: options.functions !== undefined });
+    const start = startSession({
+      canRepair: options.functions !== undefined,
+      readsPlanLimit: options.readPlanLimit !== undefined,
+    });
     this.ctx = start.context;
     this.state = publicState(this.ctx);
     this.dispatching = true;
@@ -78,6 +90,20 @@ export class SlotHolder {
     this.dispatch({ type: 'device-id', deviceId: options.deviceId });
     if (options.startStopped) this.dispatch({ type: 'release-requested', reason: 'released' });
     options.authTime?.then((authTime) => this.dispatch({ type: 'auth-time', authTime })).catch(() => undefined);
+    this.readPlanLimit();
+  }
+
+  /** §11.1: reads the token's plan limit and reports it; a failed read counts as no plan. */
+  private readPlanLimit(): void {
+    const read = this.options.readPlanLimit;
+    if (!read) return;
+    read().then(
+      (planLimit) => this.dispatch({ type: 'plan-limit', planLimit }),
+      (error: unknown) => {
+        this.options.logger.warn?.('device-limit: reading the ID token failed; no plan limit', error);
+        this.dispatch({ type: 'plan-limit', planLimit: null });
+      },
+    );
   }
 
   get current(): DeviceSessionState {
@@ -90,6 +116,8 @@ export class SlotHolder {
   }
 
   claim(): void {
+    // A plan change is often why the app claims again (docs/protocol.md §11.1: getIdToken(true), then claim()).
+    this.readPlanLimit();
     this.dispatch({ type: 'claim-requested' });
   }
 
@@ -189,7 +217,16 @@ export class SlotHolder {
           this.unlisten = null;
           break;
         case 'claim':
-          this.settle(effect.id, gateway.claim(effect.generation, this.options.platform, this.options.label));
+          this.settle(
+            effect.id,
+            gateway.claim(effect.generation, this.options.platform, this.options.label, effect.planLimit),
+          );
+          break;
+        case 'record-plan-limit':
+          // Refused only if the database connection still runs an older token; the next read tries again.
+          gateway
+            .recordPlanLimit(effect.planLimit)
+            .catch((error: unknown) => logger.debug?.('device-limit: plan limit not recorded', error));
           break;
         case 'resume':
           this.settle(effect.id, gateway.resume(this.options.label));

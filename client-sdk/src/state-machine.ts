@@ -13,13 +13,14 @@
  *   (`onRealtimeDisconnect_` clears `requestCBHash_`), so the machine forgets a pending write when the
  *   connection drops and decides again, from fresh data, once it is back.
  */
-import { DEFAULT_DEVICE_LIMIT, evictionReasonFromNotice, type EvictionReason } from './contract';
+import { evictionReasonFromNotice, type EvictionReason } from './contract';
 import { afterPing, decideFull, holderDuties } from './contention';
 import { DeviceLimitError } from './errors';
 import { listDeviceEntries, type DeviceListEntry, type PresenceView } from './presence';
 import type { DeviceSessionState } from './session-api';
 import {
   FRESH_ATTEMPT,
+  effectiveLimit,
   initialSessionContext,
   stop,
   withPending,
@@ -27,6 +28,7 @@ import {
   type SessionContext,
   type SessionEffect,
   type SessionEvent,
+  type SessionStartOptions,
   type SessionStep,
   type Stopped,
 } from './session-context';
@@ -38,7 +40,7 @@ export type { SessionContext, SessionEffect, SessionEvent, SessionStep } from '.
 export const MAX_CLAIM_ATTEMPTS = 5;
 
 /** Starts the machine: listen, and claim once the deviceId, connection and presence are known. */
-export function startSession(options: { readonly canRepair?: boolean } = {}): SessionStep {
+export function startSession(options: SessionStartOptions = {}): SessionStep {
   return settle(initialSessionContext(options), []);
 }
 
@@ -76,6 +78,8 @@ export function reduceSession(input: SessionContext, event: SessionEvent, now: n
       return settle({ ...ctx, presence: event.presence }, effects);
     case 'limit':
       return settle({ ...ctx, limit: event.limit }, effects);
+    case 'plan-limit':
+      return settle(onPlanLimit(ctx, event.planLimit, effects), effects);
     case 'read-denied':
       if (ctx.intent === 'stop') return settle(ctx, effects);
       return settle(
@@ -152,6 +156,21 @@ function onWriteResult(
   return settle({ ...base, needsResume: false, attempts: ctx.attempts + 1 }, effects);
 }
 
+/**
+ * docs/protocol.md §11.1: the token's plan limit was read (at the start, a claim, a lease renewal).
+ * While holding, a plan that differs from the server's copy is recorded there, so the operations
+ * without a token enforce it; when it leaves more devices than the limit, the session asks
+ * `repairPresence`, whose callable sees the same token and evicts the newest extras (`limit-lowered`).
+ * Token reads are rare (no loop): two devices whose tokens disagree write at most once an hour each.
+ */
+function onPlanLimit(ctx: SessionContext, planLimit: number | null, effects: SessionEffect[]): SessionContext {
+  const next = { ...ctx, planLimit };
+  if (!ctx.held || !ctx.connected || !ctx.presence || ctx.presence.planLimit === planLimit) return next;
+  effects.push({ type: 'record-plan-limit', planLimit });
+  if (ctx.canRepair && ctx.presence.count > effectiveLimit(next)) effects.push({ type: 'repair' });
+  return next;
+}
+
 type Verdict =
   | { readonly kind: 'held'; readonly slot: HeldSlot }
   | { readonly kind: 'evicted'; readonly reason: EvictionReason }
@@ -204,7 +223,8 @@ function settle(input: SessionContext, effects: SessionEffect[]): SessionStep {
     ctx.deviceId !== null &&
     ctx.connected &&
     ctx.presence !== null &&
-    ctx.limit !== undefined
+    ctx.limit !== undefined &&
+    ctx.planLimit !== undefined
   ) {
     ctx = decide(ctx, ctx.deviceId, ctx.presence, effects);
   }
@@ -262,7 +282,7 @@ function decide(
     return withPending(ctx, 'resume', entry.generation, effects);
   }
   if (isCutOff(ctx)) return evict(ctx, 'force-login', effects);
-  const limit = ctx.limit ?? DEFAULT_DEVICE_LIMIT;
+  const limit = effectiveLimit(ctx);
   if (ctx.attempt.repair === 'retry') {
     // The repair committed before its callable returned; the listener may not show it yet (§5.4).
     return withPending({ ...ctx, attempt: { ...ctx.attempt, repair: 'done' } }, 'claim', presence.generation, effects);
@@ -297,7 +317,7 @@ function isChecking(ctx: SessionContext): boolean {
 export function publicState(ctx: SessionContext): DeviceSessionState {
   const deviceId = ctx.deviceId;
   const devices = (): DeviceListEntry[] => (ctx.presence ? listDeviceEntries(ctx.presence, deviceId) : []);
-  const limit = ctx.limit ?? DEFAULT_DEVICE_LIMIT;
+  const limit = effectiveLimit(ctx);
   if (ctx.intent === 'stop' || deviceId === null) {
     if (deviceId === null && ctx.intent === 'hold') return { status: 'claiming', deviceId: null };
     const stopped = ctx.stopped;

@@ -72,6 +72,7 @@ export interface PresenceJson {
   notBefore?: number;
   ping?: number;
   lastActive?: number;
+  planLimit?: number;
   devices?: Record<
     string,
     { claimedAt: number; lastSeen: number; generation: number; platform: string; label: string }
@@ -241,6 +242,7 @@ export async function connectDevice(
   ns: string,
   uid: string,
   authTime = 1_700_000_000,
+  claims: Record<string, unknown> = {},
 ): Promise<{ db: Database; app: FirebaseApp; link: DeviceLink }> {
   const { host, port } = database();
   const link = await DeviceLink.open();
@@ -252,7 +254,7 @@ export async function connectDevice(
   apps.add(app);
   const db = getDatabase(app);
   connectDatabaseEmulator(db, '127.0.0.1', link.port, {
-    mockUserToken: { sub: uid, user_id: uid, auth_time: authTime },
+    mockUserToken: { sub: uid, user_id: uid, auth_time: authTime, ...claims },
   });
   return { db, app, link };
 }
@@ -261,13 +263,16 @@ export async function connectDevice(
 export async function startDevice(
   ns: string,
   uid: string,
-  options: DeviceSessionOptions & { authTime?: number } = {},
+  options: DeviceSessionOptions & { authTime?: number; claims?: Record<string, unknown> } = {},
 ): Promise<Device> {
   const authTime = options.authTime ?? 1_700_000_000;
-  const { db, app, link } = await connectDevice(ns, uid, authTime);
+  // Custom claims (e.g. the plan limit `deviceLimit`, docs/protocol.md §11.1) in both views of the
+  // token: the database connection's and the one the session reads.
+  const claims = options.claims ?? {};
+  const { db, app, link } = await connectDevice(ns, uid, authTime, claims);
   const session = startDeviceSession(
     db,
-    { uid, getIdTokenResult: async () => ({ claims: { auth_time: authTime } }) },
+    { uid, getIdTokenResult: async () => ({ claims: { auth_time: authTime, ...claims } }) },
     { platform: 'web', storage: installStorage(), lifecycle: 'manual', tabs: false, ...options },
   );
   sessions.add(session);
