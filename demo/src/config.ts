@@ -17,6 +17,11 @@ export interface DemoConfig {
     readonly authDomain?: string;
     readonly appId?: string;
   };
+  /**
+   * The database instances users are spread over (docs/protocol.md §10), when there are several: the
+   * session then runs on the user's instance. Absent: every user on `firebase.databaseURL`.
+   */
+  readonly databaseInstances?: readonly string[];
   /** Emulators to connect to; an absent entry means the production service. */
   readonly emulators: {
     readonly auth?: EmulatorHost;
@@ -70,6 +75,7 @@ export function parseDemoConfig(value: unknown): DemoConfig {
   const database = host(emulators.database, 'emulators.database');
   const functions = host(emulators.functions, 'emulators.functions');
   const functionsRegion = text(root.functionsRegion, 'functionsRegion', true);
+  const databaseInstances = instanceList(root.databaseInstances);
   return {
     firebase: {
       apiKey: text(firebase.apiKey, 'firebase.apiKey') as string,
@@ -83,8 +89,18 @@ export function parseDemoConfig(value: unknown): DemoConfig {
       ...(database === undefined ? {} : { database }),
       ...(functions === undefined ? {} : { functions }),
     },
+    ...(databaseInstances === undefined ? {} : { databaseInstances }),
     ...(functionsRegion === undefined ? {} : { functionsRegion }),
   };
+}
+
+/** Instance names or database URLs; the client module checks them further when a session starts. */
+function instanceList(value: unknown): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new DemoConfigError('databaseInstances must be a non-empty array of instance names.');
+  }
+  return value.map((entry, index) => text(entry, `databaseInstances[${index}]`) as string);
 }
 
 /** Splits `host:port` for connectDatabaseEmulator / connectFunctionsEmulator. */

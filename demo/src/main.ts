@@ -15,7 +15,7 @@ import {
   type Auth,
   type User,
 } from 'firebase/auth';
-import { connectDatabaseEmulator, enableLogging, getDatabase, type Database } from 'firebase/database';
+import { connectDatabaseEmulator, enableLogging, getDatabase } from 'firebase/database';
 import { connectFunctionsEmulator, getFunctions, type Functions } from 'firebase/functions';
 import {
   forceLogin,
@@ -24,6 +24,7 @@ import {
   type DeviceListEntry,
   type DeviceSession,
   type DeviceSessionState,
+  type PresenceDatabase,
 } from '@device-limit/client';
 import { loadDemoConfig, splitHost, type DemoConfig } from './config';
 import { evictionMessage } from './messages';
@@ -61,7 +62,7 @@ class DemoApp {
 
   constructor(
     private readonly auth: Auth,
-    private readonly db: Database,
+    private readonly db: PresenceDatabase,
     private readonly functions: Functions,
   ) {}
 
@@ -223,7 +224,7 @@ class DemoApp {
   }
 }
 
-function connect(config: DemoConfig): { auth: Auth; db: Database; functions: Functions } {
+function connect(config: DemoConfig): { auth: Auth; db: PresenceDatabase; functions: Functions } {
   const app = initializeApp(config.firebase);
   const auth = getAuth(app);
   const db = getDatabase(app);
@@ -239,7 +240,15 @@ function connect(config: DemoConfig): { auth: Auth; db: Database; functions: Fun
     connectFunctionsEmulator(functions, host, port);
   }
   if (DEBUG) enableLogging(true);
-  return { auth, db, functions };
+  if (config.databaseInstances === undefined) return { auth, db, functions };
+  // Several instances (`npm start -- --instances 3`): the session runs on the user's (client-sdk README,
+  // "Several database instances"); the client opens it and connects it to the same emulator.
+  const shards = {
+    app,
+    instances: config.databaseInstances,
+    ...(emulators.database ? { emulator: splitHost(emulators.database) } : {}),
+  };
+  return { auth, db: shards, functions };
 }
 
 async function main(): Promise<void> {

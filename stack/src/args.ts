@@ -10,6 +10,8 @@ export type Service = (typeof SERVICES)[number];
 export interface StackArgs {
   readonly project?: string;
   readonly rulesFile?: string;
+  /** database instances users are spread over (docs/protocol.md §10); default 1, the default instance */
+  readonly instances?: number;
   readonly importDir?: string;
   readonly exportDir?: string;
   /** `auto`: every port chosen free; otherwise per-service overrides of the defaults */
@@ -28,6 +30,9 @@ export class StackUsageError extends Error {
   }
 }
 
+/** More would only slow the machine down: every instance is one more namespace the sweep visits. */
+export const MAX_INSTANCES = 16;
+
 export const USAGE = `Usage: npm start -- [options]     (or: node stack/dist/cli.js [options])
 
 Starts the local stack: our Realtime Database emulator (database.rules.json loaded and reloaded on
@@ -37,6 +42,9 @@ and the demo app. Ctrl-C stops everything.
 Options:
   --project <id>            project id (default: .firebaserc "default", else demo-device-limit)
   --rules <file>            database rules (default database.rules.json)
+  --instances <n>           spread users over n database instances (namespaces <project>-default-rtdb,
+                            <project>-presence-1 … -<n-1>), rules loaded and triggers delivered in each,
+                            the functions' PRESENCE_INSTANCES naming them all (default 1; at most ${MAX_INSTANCES})
   --import <dir>            load auth and database data exported by --export-on-exit
   --export-on-exit [<dir>]  on Ctrl-C export auth and database data to <dir> (default: the --import dir)
   --ports <list>            "auto" (all free ports) or service=port pairs, e.g. database=19000,demo=18080
@@ -50,6 +58,7 @@ Options:
 export function parseStackArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): StackArgs {
   let project: string | undefined;
   let rulesFile: string | undefined;
+  let instances: number | undefined;
   let importDir: string | undefined;
   let exportDir: string | undefined;
   let exportOnExit = false;
@@ -91,6 +100,14 @@ export function parseStackArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       case '--rules':
         rulesFile = value();
         break;
+      case '--instances': {
+        const text = value() as string;
+        instances = Number(text);
+        if (!/^\d+$/.test(text) || instances < 1 || instances > MAX_INSTANCES) {
+          throw new StackUsageError(`--instances must be a whole number from 1 to ${MAX_INSTANCES}, got "${text}"`);
+        }
+        break;
+      }
       case '--import':
         importDir = value();
         break;
@@ -119,6 +136,7 @@ export function parseStackArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
   return {
     ...(project !== undefined ? { project } : {}),
     ...(rulesFile !== undefined ? { rulesFile } : {}),
+    ...(instances !== undefined ? { instances } : {}),
     ...(importDir !== undefined ? { importDir } : {}),
     ...(exportDir !== undefined ? { exportDir } : {}),
     ports,

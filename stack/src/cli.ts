@@ -27,6 +27,9 @@ function banner(info: StackInfo, args: ReturnType<typeof parseStackArgs>): strin
   const rows: Array<[string, string]> = [
     ...(info.demo ? [['Demo app', at(info.ports.demo)] as [string, string]] : []),
     ['Database', `${at(info.ports.database, `/?ns=${info.namespace}`)}  (rules: reloaded on change)`],
+    ...(info.instances.length > 1
+      ? [['Instances', `${info.instances.join(', ')}  (PRESENCE_INSTANCES; ?ns=<instance>)`] as [string, string]]
+      : []),
     ['Auth', at(info.ports.auth)],
     ['Functions', at(info.ports.functions, `/${info.project}/us-central1/<name>`)],
     ['Triggers', triggers.join('; ') || 'none'],

@@ -14,6 +14,8 @@ export const DEMO_CONFIG_FILE = 'config.json';
 
 export interface DemoConfig {
   readonly firebase: { apiKey: string; projectId: string; databaseURL: string; authDomain: string };
+  /** With several instances (`--instances`): all of them, for the client's shard list. */
+  readonly databaseInstances?: readonly string[];
   readonly emulators: { auth: string; database: string; functions: string };
 }
 

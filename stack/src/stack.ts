@@ -3,9 +3,8 @@
  * Auth and Functions emulators, the rules watcher, the scheduler and the demo app, started in that
  * order and stopped together.
  *
- * firebase-tools runs from a temporary project folder whose generated firebase.json points at this
- * repository's functions/ and fixes every port (firebase-tools has no port flags, and resolves
- * `functions.source` against the folder of the config file).
+ * firebase-tools runs from a temporary project folder (project-folder.ts) whose generated firebase.json
+ * points at this repository's functions/ and fixes every port, and whose .env configures the functions.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -15,14 +14,20 @@ import type { Service, StackArgs } from './args';
 import { databaseTriggers, fetchBackends, type ScheduledFunction } from './backends';
 import { ManagedChild, stripAnsi } from './child';
 import { DataDirectoryError, databaseImportFile, writeDatabaseExport } from './data';
-import { buildDemo, type DemoConfig, demoNeedsBuild, serveDemo } from './demo';
+import { buildDemo, demoNeedsBuild, serveDemo } from './demo';
 import { assertPortsFree, HOST, resolvePorts, type StackPorts } from './ports';
+import {
+  demoConfig,
+  firebaseConfig,
+  firebaseEnv,
+  functionsRuntime,
+  stackInstances,
+  writeFunctionsEnv,
+} from './project-folder';
 import { RulesWatcher } from './rules-watcher';
 import { FunctionScheduler } from './scheduler';
 
 export const DEFAULT_PROJECT = 'demo-device-limit';
-/** When firebase.json names none; the Node major that the root package.json's engines require. */
-const DEFAULT_FUNCTIONS_RUNTIME = 'nodejs24';
 const DATABASE_READY = /^rtdb-emulator listening on /;
 /** firebase-tools' line once every emulator listens (`emulator/controller.js`). */
 const FIREBASE_READY = /All emulators ready/;
@@ -51,7 +56,10 @@ export interface StackIo {
 
 export interface StackInfo {
   readonly project: string;
+  /** The default instance's namespace. */
   readonly namespace: string;
+  /** Every instance (namespace) users are spread over, the default one first (`--instances`). */
+  readonly instances: readonly string[];
   readonly ports: StackPorts;
   readonly demo: boolean;
   readonly scheduled: readonly ScheduledFunction[];
@@ -118,7 +126,9 @@ export class LocalStack {
         `note: project "${project}" is not a demo- project; firebase-tools may try to reach production services for it.`,
       );
     }
-    const namespace = `${project}-default-rtdb`;
+    // The project's database instances, each a namespace of our emulator; the default one first.
+    const instances = stackInstances(project, this.args.instances ?? 1);
+    const namespace = instances[0] as string;
     const firebaseJson = readJson(path.join(root, 'firebase.json'));
     const skip = new Set<Service>(this.args.demo ? [] : ['demo']);
     const ports = await resolvePorts(this.args.ports, firebaseJson, skip);
@@ -154,6 +164,7 @@ export class LocalStack {
     this.assertNotStopping();
 
     // 2. firebase-tools' Auth and Functions emulators; the demo builds meanwhile.
+    writeFunctionsEnv(this.tmp, instances);
     writeFileSync(
       path.join(this.tmp, 'firebase.json'),
       JSON.stringify(firebaseConfig(this.tmp, functionsDir, functionsRuntime(firebaseJson), ports), null, 2),
@@ -194,7 +205,7 @@ export class LocalStack {
     if ((await demoBuilt) && this.stopping === undefined) {
       this.demoServer = await serveDemo(
         path.join(demoDir, 'dist'),
-        demoConfig(project, namespace, ports),
+        demoConfig(project, instances, ports),
         HOST,
         ports.demo,
       );
@@ -202,7 +213,7 @@ export class LocalStack {
     this.watcher = new RulesWatcher({
       rulesFile,
       databaseOrigin: `http://${HOST}:${ports.database}`,
-      namespaces: [namespace],
+      namespaces: instances,
       log: (line) => this.io.log(`[stack] ${line}`),
     });
     await this.watcher.start();
@@ -218,6 +229,7 @@ export class LocalStack {
     return {
       project,
       namespace,
+      instances,
       ports,
       demo: this.demoServer !== undefined,
       scheduled,
@@ -303,74 +315,6 @@ function readJson(file: string): unknown {
   }
 }
 
-/**
- * The runtime firebase.json deploys the functions on. The emulated functions run on the same one: the
- * Functions emulator runs them on its own Node when that Node's major is the runtime's, which is the
- * case when the stack runs on the Node that npm installed (docs/local-stack.md, "Node 24").
- */
-function functionsRuntime(firebaseJson: unknown): string {
-  const functions = (firebaseJson as { functions?: unknown } | undefined)?.functions;
-  const entries = (Array.isArray(functions) ? functions : [functions]) as Array<{
-    codebase?: unknown;
-    runtime?: unknown;
-  }>;
-  const runtime = entries.find((entry) => (entry?.codebase ?? 'default') === 'default')?.runtime;
-  return typeof runtime === 'string' ? runtime : DEFAULT_FUNCTIONS_RUNTIME;
-}
-
-function firebaseConfig(dir: string, functionsDir: string, runtime: string, ports: StackPorts): unknown {
-  const at = (port: number) => ({ host: HOST, port });
-  return {
-    // Relative: firebase-tools joins `source` to the config's folder. firebase.json's own `source` is the
-    // staged deploy folder; the emulator runs functions/ itself, so edits and rebuilds show at once.
-    functions: [{ source: path.relative(dir, functionsDir), codebase: 'default', runtime }],
-    emulators: {
-      auth: at(ports.auth),
-      functions: at(ports.functions),
-      hub: at(ports.hub),
-      logging: at(ports.logging),
-      eventarc: at(ports.eventarc),
-      tasks: at(ports.tasks),
-      // The UI is a downloaded archive (no network here) and adds nothing to this stack.
-      ui: { enabled: false },
-      singleProjectMode: true,
-    },
-  };
-}
-
-function firebaseEnv(databaseHost: string, namespace: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  // The Functions emulator passes its environment to the functions, so firebase-admin inside them
-  // uses our database (docs/local-stack.md). Other emulator variables a parent (a test runner) may
-  // have set would point the functions elsewhere.
-  env.FIREBASE_DATABASE_EMULATOR_HOST = databaseHost;
-  // firebase-tools runs the emulated functions with its own Node (process.execPath, ours), but starts
-  // firebase-functions' discovery bin through `#!/usr/bin/env node`, i.e. the first `node` on PATH.
-  // Put ours first: a launcher started outside npm (`node stack/dist/cli.js`, with no node_modules/.bin
-  // on PATH) would otherwise discover the functions on whatever Node the system has.
-  env.PATH = [path.dirname(process.execPath), process.env.PATH].filter(Boolean).join(path.delimiter);
-  // For a demo- project the Functions emulator gives the functions FIREBASE_CONFIG.databaseURL =
-  // `https://<project>.firebaseio.com` (`adminSdkConfig.js` constructDefaultAdminSdkConfig), so the
-  // callables and the sweep (`getDatabase()`) would use namespace `<project>`, while triggers follow
-  // the event's instance. DATABASE_URL is the override it reads: name the project's default instance,
-  // `<project>-default-rtdb`, as production does, so everything shares one namespace.
-  env.DATABASE_URL = `https://${namespace}.firebaseio.com`;
-  // There are no Google credentials on a developer's machine: without this, google-auth-library in
-  // firebase-tools probes the GCE metadata server and prints a MetadataLookupWarning stack trace.
-  env.METADATA_SERVER_DETECTION ??= 'none';
-  for (const name of [
-    'FIREBASE_AUTH_EMULATOR_HOST',
-    'FUNCTIONS_EMULATOR_HOST',
-    'FIRESTORE_EMULATOR_HOST',
-    'FIREBASE_EMULATOR_HUB',
-    'GCLOUD_PROJECT',
-    'FIREBASE_CONFIG',
-  ]) {
-    delete env[name];
-  }
-  return env;
-}
-
 function resolvable(name: string, from: string): boolean {
   try {
     require.resolve(name, { paths: [from] });
@@ -378,21 +322,4 @@ function resolvable(name: string, from: string): boolean {
   } catch {
     return false;
   }
-}
-
-function demoConfig(project: string, namespace: string, ports: StackPorts): DemoConfig {
-  return {
-    firebase: {
-      apiKey: 'demo-api-key',
-      projectId: project,
-      authDomain: `${project}.firebaseapp.com`,
-      // The namespace the functions' default admin app uses (`<project>-default-rtdb`).
-      databaseURL: `https://${namespace}.firebaseio.com`,
-    },
-    emulators: {
-      auth: `${HOST}:${ports.auth}`,
-      database: `${HOST}:${ports.database}`,
-      functions: `${HOST}:${ports.functions}`,
-    },
-  };
 }

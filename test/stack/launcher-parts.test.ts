@@ -12,6 +12,7 @@ import { databaseImportFile, writeDatabaseExport } from '../../stack/src/data';
 import { serveDemo } from '../../stack/src/demo';
 import { assertPortsFree, DEFAULT_PORTS, PortInUseError, resolvePorts } from '../../stack/src/ports';
 import { schedulePeriodMs } from '../../stack/src/schedule';
+import { stackInstances, StackInstancesError } from '../../stack/src/project-folder';
 import { freePort } from '../helpers/ports';
 
 describe('parseStackArgs', () => {
@@ -40,9 +41,26 @@ describe('parseStackArgs', () => {
     [['--schedule-every', 'soon'], /duration/],
     [['--project', 'Bad_Id'], /project id/],
     [['--frobnicate'], /Unknown option/],
+    [['--instances', '0'], /--instances must be a whole number from 1 to 16/],
+    [['--instances', '17'], /--instances/],
+    [['--instances', '2.5'], /--instances/],
   ])('refuses %j', (argv, message) => {
     expect(() => parseStackArgs(argv, {})).toThrow(StackUsageError);
     expect(() => parseStackArgs(argv, {})).toThrow(message);
+  });
+});
+
+describe('--instances (docs/protocol.md §10)', () => {
+  it('names the instances as production does: the default one, then presence-1 …', () => {
+    expect(parseStackArgs(['--instances', '3'], {}).instances).toBe(3);
+    expect(parseStackArgs([], {}).instances).toBeUndefined();
+    expect(stackInstances('demo-x', 1)).toEqual(['demo-x-default-rtdb']);
+    expect(stackInstances('demo-x', 3)).toEqual(['demo-x-default-rtdb', 'demo-x-presence-1', 'demo-x-presence-2']);
+  });
+
+  it('refuses a project whose instance names would not be valid', () => {
+    expect(() => stackInstances(`demo-${'x'.repeat(50)}`, 2)).toThrow(StackInstancesError);
+    expect(() => stackInstances('1-starts-with-a-digit', 1)).toThrow(/instance name/);
   });
 });
 
