@@ -4,7 +4,8 @@
  * module agree on); what is only the client's — the reasons it reports, label normalising, the bounds
  * of its own options — is defined here. Nothing here imports `firebase`.
  */
-import { LEASE_RENEWAL_MS, LABEL_MAX_LENGTH, STALE_AFTER_MS } from '@device-limit/contract';
+import { LEASE_RENEWAL_MS, LABEL_MAX_LENGTH, STALE_AFTER_MS, isValidLabel } from '@device-limit/contract';
+import { DeviceLimitError } from './errors';
 
 export {
   DEFAULT_DEVICE_LIMIT,
@@ -13,10 +14,12 @@ export {
   LEASE_RENEWAL_MS,
   PING_DEADLINE_MS,
   PLATFORMS,
+  REJOIN_WINDOW_MS,
   STALE_AFTER_MS,
   devicePath,
   isPlatform,
   isValidDeviceId,
+  isValidLabel,
   limitPath,
   presenceEventsPath,
   presencePath,
@@ -58,14 +61,27 @@ export function evictionReasonFromNotice(reason: unknown): EvictionReason {
 }
 
 /**
- * Brings a free-form label into the rules' bounds: trimmed, at most 64 UTF-16 code units (the rules'
- * `length` counts code units), and never empty.
+ * The label a session writes (docs/protocol.md §2: 1 to 64 UTF-16 code units, what the rules'
+ * `length` counts). An app's label is used exactly as given, or refused: silently trimming or cutting
+ * it would show the user a name they did not choose. Only the default (`fallback`, e.g. "Chrome on
+ * macOS" from the user agent) is ours to shorten, without cutting a surrogate pair in half.
  */
-export function normalizeLabel(label: string | undefined, fallback: string): string {
-  const trimmed = (label ?? '').trim();
-  const chosen = trimmed.length > 0 ? trimmed : fallback;
+export function resolveLabel(label: string | undefined, fallback: string): string {
+  if (label !== undefined) {
+    // A JavaScript caller may pass anything; isValidLabel narrows, so keep the value as it came.
+    const given: unknown = label;
+    if (!isValidLabel(given)) {
+      const shown =
+        typeof given === 'string' ? `${JSON.stringify(given.slice(0, 80))}, ${given.length} characters` : typeof given;
+      throw new DeviceLimitError(
+        'device-limit/invalid-argument',
+        `label must be 1 to ${LABEL_MAX_LENGTH} characters and not blank (got ${shown}); leave it out for the default.`,
+      );
+    }
+    return label;
+  }
+  const chosen = fallback.trim().length > 0 ? fallback : 'Device';
   if (chosen.length <= LABEL_MAX_LENGTH) return chosen;
-  // Do not cut a surrogate pair in half.
   let end = LABEL_MAX_LENGTH;
   const code = chosen.charCodeAt(end - 1);
   if (code >= 0xd800 && code <= 0xdbff) end -= 1;

@@ -34,9 +34,12 @@ export function claimUpdate(
   device: { readonly generation: number; readonly platform: Platform; readonly label: string },
   eventId: string | null,
   planLimit?: number | null,
+  clearRejoin = false,
 ): Record<string, unknown> {
   const p = presencePath(uid);
   return {
+    // §4.11: this install's own rejoin reservation (or an expired one) ends with its claim.
+    ...(clearRejoin ? { [`${p}/rejoin`]: null } : {}),
     // §11.1: the token's plan limit as the server's copy, in the same write (the rules check it).
     ...(planLimit === undefined ? {} : { [`${p}/planLimit`]: planLimit }),
     [`${p}/count`]: increment(1),
@@ -68,6 +71,24 @@ export function releaseUpdate(
     [`${p}/op`]: deviceId,
     [`${p}/devices/${deviceId}`]: null,
     ...auditEvent(uid, eventId, { type: 'released', deviceId, reason }),
+  };
+}
+
+/**
+ * §4.6 and §4.11: what the server runs when this install's connection ends: the release, plus the
+ * rejoin reservation that keeps the freed slot for this install for REJOIN_WINDOW_MS. The connection
+ * ending is not always the install ending (another tab of the browser takes over, the app reconnected
+ * on a new socket before the server noticed the old one died), and this keeps a waiting device from
+ * taking the slot in between.
+ */
+export function disconnectReleaseUpdate(
+  uid: string,
+  deviceId: string,
+  eventId: string | null,
+): Record<string, unknown> {
+  return {
+    ...releaseUpdate(uid, deviceId, 'disconnected', eventId),
+    [`${presencePath(uid)}/rejoin`]: { deviceId, at: serverTimestamp() },
   };
 }
 
@@ -128,9 +149,17 @@ export class PresenceGateway {
    * server handles a connection's requests in order, so the registration is checked once the entry
    * exists, without waiting a round trip during which a dropped socket would leave a ghost entry.
    */
-  async claim(generation: number, platform: Platform, label: string, planLimit?: number | null): Promise<WriteOutcome> {
+  async claim(
+    generation: number,
+    platform: Platform,
+    label: string,
+    options: { readonly planLimit?: number | null; readonly clearRejoin?: boolean } = {},
+  ): Promise<WriteOutcome> {
     const device = { generation, platform, label };
-    const claimed = update(ref(this.db), claimUpdate(this.uid, this.deviceId, device, this.eventId(), planLimit));
+    const claimed = update(
+      ref(this.db),
+      claimUpdate(this.uid, this.deviceId, device, this.eventId(), options.planLimit, options.clearRejoin),
+    );
     const registered = this.registerRelease();
     registered.catch(() => undefined); // awaited below only if the claim went through
     try {
@@ -260,9 +289,7 @@ export class PresenceGateway {
   private registerRelease(): Promise<void> {
     const eventId = this.eventId();
     const cancelled = eventId === null ? null : onDisconnect(ref(this.db, presenceEventsPath(this.uid))).cancel();
-    const registered = onDisconnect(ref(this.db)).update(
-      releaseUpdate(this.uid, this.deviceId, 'disconnected', eventId),
-    );
+    const registered = onDisconnect(ref(this.db)).update(disconnectReleaseUpdate(this.uid, this.deviceId, eventId));
     return Promise.all([cancelled, registered]).then(() => undefined);
   }
 

@@ -21,6 +21,11 @@ export type DeviceLimitErrorCode =
   | 'device-limit/function-failed'
   /** claim() on a session after close(). */
   | 'device-limit/session-closed'
+  /**
+   * claim() after a force-login eviction: the rules refuse this sign-in (its `auth_time` is before the
+   * cut-off, docs/protocol.md §4.8), so the user must sign in again and the app start a new session.
+   */
+  | 'device-limit/sign-in-required'
   /** The app's backend refused the ID token (none, expired, malformed) and a refresh did not help. */
   | 'device-limit/unauthenticated'
   /** The app's backend refused the request: this device lost its slot (or the session was cut off). */

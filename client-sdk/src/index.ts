@@ -30,6 +30,7 @@ export {
   LEASE_RENEWAL_MS,
   PING_DEADLINE_MS,
   PLATFORMS,
+  REJOIN_WINDOW_MS,
   STALE_AFTER_MS,
 } from './contract';
 export type { EvictionReason, Platform } from './contract';

@@ -8,7 +8,7 @@
  * the server by the handshake's transit time: `now` here errs early, never late. Waiting for a deadline
  * or an expiry by this estimate is therefore safe; CHECK_MARGIN_MS only absorbs clock drift since then.
  */
-import { PING_DEADLINE_MS, STALE_AFTER_MS } from './contract';
+import { PING_DEADLINE_MS, REJOIN_WINDOW_MS, STALE_AFTER_MS } from './contract';
 import type { DeviceEntry, PresenceView } from './presence';
 
 /** How long past a deadline the client waits before it acts on it, so the rules' `now` has passed it too. */
@@ -97,4 +97,27 @@ export function pruneTried(tried: ReadonlySet<string>, presence: PresenceView): 
   const live = new Set([...presence.devices.values()].map(sweepKey));
   const kept = [...tried].filter((key) => live.has(key));
   return kept.length === tried.size ? tried : new Set(kept);
+}
+
+/**
+ * §4.11: the time (server clock, with the margin) until which a rejoin reservation keeps a free slot
+ * for another device than `self`, or null when none does. A claim that needs that slot is refused
+ * until then, so the session waits instead of claiming.
+ */
+export function rejoinHeldUntil(presence: PresenceView, self: string, now: number): number | null {
+  const { rejoin } = presence;
+  if (rejoin === null || rejoin.deviceId === self) return null;
+  const until = rejoin.at + REJOIN_WINDOW_MS + CHECK_MARGIN_MS;
+  return now < until ? until : null;
+}
+
+/**
+ * §4.11: whether this install's claim removes the reservation: its own (the rules accept that in its
+ * claim), or one past its window (accepted from anyone). Another device's live reservation is left
+ * alone: removing it would get the whole claim refused.
+ */
+export function claimClearsRejoin(presence: PresenceView, self: string, now: number): boolean {
+  const { rejoin } = presence;
+  if (rejoin === null) return false;
+  return rejoin.deviceId === self || now >= rejoin.at + REJOIN_WINDOW_MS + CHECK_MARGIN_MS;
 }

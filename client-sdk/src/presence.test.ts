@@ -1,4 +1,4 @@
-import { DEFAULT_DEVICE_LIMIT, evictionReasonFromNotice, isValidDeviceId, normalizeLabel } from './contract';
+import { DEFAULT_DEVICE_LIMIT, evictionReasonFromNotice, isValidDeviceId, resolveLabel } from './contract';
 import { limitFromValue, listDeviceEntries, presenceFromValue } from './presence';
 import { decodeState, encodeState, parseTabMessage } from './tab-messages';
 import { DeviceLimitError } from './errors';
@@ -62,12 +62,25 @@ describe('contract helpers', () => {
     expect(isValidDeviceId(value)).toBe(expected);
   });
 
-  it('bounds labels to 1..64 characters without splitting a surrogate pair', () => {
-    expect(normalizeLabel('  ', 'web')).toBe('web');
-    expect(normalizeLabel(undefined, 'ios')).toBe('ios');
-    expect(normalizeLabel('x'.repeat(100), 'web')).toHaveLength(64);
-    const emoji = 'x'.repeat(63) + '😀';
-    expect(normalizeLabel(emoji, 'web')).toBe('x'.repeat(63));
+  it.each([
+    ['', 'empty'],
+    ['   ', 'blank'],
+    ['\t\n', 'whitespace only'],
+    ['x'.repeat(65), 'longer than 64'],
+    ['x'.repeat(63) + '😀', '65 UTF-16 code units (the rules count code units)'],
+  ])('refuses the label %j (%s) with invalid-argument instead of changing it', (label) => {
+    expect(() => resolveLabel(label, 'web')).toThrow(
+      expect.objectContaining({ code: 'device-limit/invalid-argument', message: expect.stringContaining('label') }),
+    );
+  });
+
+  it('keeps a valid label exactly as given, and defaults only when it is left out', () => {
+    expect(resolveLabel('x'.repeat(64), 'web')).toBe('x'.repeat(64));
+    expect(resolveLabel(' Work laptop ', 'web')).toBe(' Work laptop ');
+    expect(resolveLabel(undefined, 'ios')).toBe('ios');
+    // Only our own default is shortened, never by half a surrogate pair.
+    expect(resolveLabel(undefined, 'x'.repeat(100))).toHaveLength(64);
+    expect(resolveLabel(undefined, 'x'.repeat(63) + '😀')).toBe('x'.repeat(63));
   });
 
   it('maps notice reasons to the reasons apps see', () => {

@@ -5,6 +5,7 @@
  */
 import { DEFAULT_DEVICE_LIMIT, type EvictionReason } from './contract';
 import type { DeviceLimitError } from './errors';
+import { claimClearsRejoin } from './liveness';
 import type { PresenceView } from './presence';
 import type { ReleaseReason } from './session-api';
 
@@ -16,7 +17,14 @@ export type SessionEffect =
    * docs/protocol.md §4.2 claim, then §4.6 register the onDisconnect release. `planLimit`: the token's
    * plan limit to record as the server's copy with the claim (§11.1; null removes it, absent: untouched).
    */
-  | { readonly type: 'claim'; readonly id: number; readonly generation: number; readonly planLimit?: number | null }
+  | {
+      readonly type: 'claim';
+      readonly id: number;
+      readonly generation: number;
+      readonly planLimit?: number | null;
+      /** §4.11: remove the rejoin reservation with the claim (this install's own, or an expired one). */
+      readonly clearRejoin?: true;
+    }
   /** §11.1: the token's plan limit changed while holding: record it as the server's copy, alone. */
   | { readonly type: 'record-plan-limit'; readonly planLimit: number | null }
   /** §4.3 resume: renew the lease (with the label), then register the onDisconnect release again. */
@@ -27,7 +35,10 @@ export type SessionEffect =
   | { readonly type: 'renew' }
   /** §4.9 step 1: ask the holders to prove they are alive. */
   | { readonly type: 'ping'; readonly id: number }
-  /** Raise `check-due` once the server's clock passes `until` (the deadline of `ping`, §4.9 step 3). */
+  /**
+   * Raise `check-due` once the server's clock passes `until`: the deadline of `ping` (§4.9 step 3), or
+   * the end of another device's rejoin window (§4.11; `ping` is then the release's time).
+   */
   | { readonly type: 'wait'; readonly ping: number; readonly until: number }
   /** §4.10: remove another entry of this user, with a `swept` notice; answered by `sweep-settled`. */
   | { readonly type: 'sweep'; readonly deviceId: string; readonly generation: number }
@@ -89,6 +100,8 @@ export interface ClaimAttempt {
   readonly check: { readonly ping: number | null } | null;
   /** §5.4: `retry` claims once whatever the cache says (the repair may be ahead of the listener). */
   readonly repair: 'none' | 'running' | 'retry' | 'done';
+  /** §4.11: the end of another device's rejoin window this attempt waits for (absent: not waiting). */
+  readonly rejoinUntil?: number;
 }
 
 export const FRESH_ATTEMPT: ClaimAttempt = { check: null, repair: 'none' };
@@ -191,9 +204,15 @@ export function withPending(
   const id = ctx.nextId;
   if (kind === 'claim') {
     const planLimit = planLimitToRecord(ctx);
-    effects.push(
-      planLimit === undefined ? { type: 'claim', id, generation } : { type: 'claim', id, generation, planLimit },
-    );
+    const clearRejoin =
+      ctx.presence !== null && ctx.deviceId !== null && claimClearsRejoin(ctx.presence, ctx.deviceId, ctx.now);
+    effects.push({
+      type: 'claim',
+      id,
+      generation,
+      ...(planLimit === undefined ? {} : { planLimit }),
+      ...(clearRejoin ? { clearRejoin: true as const } : {}),
+    });
   } else if (kind === 'resume') effects.push({ type: 'resume', id });
   else if (kind === 'ping') effects.push({ type: 'ping', id });
   else {

@@ -4,7 +4,7 @@
  * in the other tabs, and wires the app lifecycle (page visibility, user activity for the idle timeout).
  */
 import type { Database } from 'firebase/database';
-import { isPlatform, isValidDeviceId, normalizeLabel, type Platform } from './contract';
+import { isPlatform, isValidDeviceId, resolveLabel, type Platform } from './contract';
 import { PresenceGateway } from './database';
 import { DeviceLimitError } from './errors';
 import { IdleTimer } from './idle';
@@ -99,7 +99,7 @@ class DeviceSessionImpl implements DeviceSession {
       );
     }
     this.platform = platform;
-    this.label = normalizeLabel(options.label, browser ? describeUserAgent() : platform);
+    this.label = resolveLabel(options.label, browser ? describeUserAgent() : platform);
     this.timers = options.timers ?? systemTimers;
     this.logger = options.logger ?? SILENT_LOGGER;
     this.current = { status: 'claiming', deviceId: options.deviceId ?? null };
@@ -185,6 +185,15 @@ class DeviceSessionImpl implements DeviceSession {
   claim(): void {
     if (this.closed)
       throw new DeviceLimitError('device-limit/session-closed', 'This device session was closed; start a new one.');
+    if (this.current.status === 'evicted' && this.current.reason === 'force-login') {
+      // Claiming would be refused by the rules (this sign-in is older than the cut-off, protocol §4.8),
+      // and staying `evicted` without a word would look like a button that does nothing.
+      throw new DeviceLimitError(
+        'device-limit/sign-in-required',
+        'This device was signed out by "sign out all other devices" on another device. Sign the user in ' +
+          'again, then start a new device session for the new sign-in; this session cannot claim a slot.',
+      );
+    }
     this.wantsSlot = true;
     this.idle?.start();
     if (this.holder) this.holder.claim();

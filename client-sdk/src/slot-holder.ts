@@ -219,7 +219,10 @@ export class SlotHolder {
         case 'claim':
           this.settle(
             effect.id,
-            gateway.claim(effect.generation, this.options.platform, this.options.label, effect.planLimit),
+            gateway.claim(effect.generation, this.options.platform, this.options.label, {
+              planLimit: effect.planLimit,
+              clearRejoin: effect.clearRejoin === true,
+            }),
           );
           break;
         case 'record-plan-limit':

@@ -13,8 +13,9 @@
  *   (`onRealtimeDisconnect_` clears `requestCBHash_`), so the machine forgets a pending write when the
  *   connection drops and decides again, from fresh data, once it is back.
  */
-import { evictionReasonFromNotice, type EvictionReason } from './contract';
+import { REJOIN_WINDOW_MS, evictionReasonFromNotice, type EvictionReason } from './contract';
 import { afterPing, decideFull, holderDuties } from './contention';
+import { CHECK_MARGIN_MS, rejoinHeldUntil } from './liveness';
 import { DeviceLimitError } from './errors';
 import { listDeviceEntries, type DeviceListEntry, type PresenceView } from './presence';
 import type { DeviceSessionState } from './session-api';
@@ -288,7 +289,17 @@ function decide(
     return withPending({ ...ctx, attempt: { ...ctx.attempt, repair: 'done' } }, 'claim', presence.generation, effects);
   }
   if (presence.count >= limit) return decideFull(ctx, deviceId, presence, limit, effects);
+  // §4.11: the last free slot is kept for the device whose connection just dropped (another tab of
+  // its browser, or the same app reconnecting): a claim now would be refused, so wait for the window.
+  const rejoinUntil = rejoinHeldUntil(presence, deviceId, ctx.now);
+  if (rejoinUntil !== null && presence.count + 1 >= limit) return waitForRejoin(ctx, rejoinUntil, effects);
   return withPending(ctx, 'claim', presence.generation, effects);
+}
+
+function waitForRejoin(ctx: SessionContext, until: number, effects: SessionEffect[]): SessionContext {
+  if (ctx.attempt.rejoinUntil === until) return ctx;
+  effects.push({ type: 'wait', ping: until - REJOIN_WINDOW_MS - CHECK_MARGIN_MS, until });
+  return { ...ctx, attempt: { ...ctx.attempt, rejoinUntil: until } };
 }
 
 function giveUp(ctx: SessionContext, presence: PresenceView): SessionContext {
@@ -310,7 +321,12 @@ function claimFailedError(): DeviceLimitError {
 /** A liveness check, a sweep or a repair of this claim attempt is under way (§4.9, §4.10, §5.4). */
 function isChecking(ctx: SessionContext): boolean {
   if (ctx.pending !== null) return ctx.pending.kind === 'ping';
-  return ctx.attempt.check !== null || ctx.sweeping.size > 0 || ctx.attempt.repair === 'running';
+  return (
+    ctx.attempt.check !== null ||
+    ctx.sweeping.size > 0 ||
+    ctx.attempt.repair === 'running' ||
+    (ctx.attempt.rejoinUntil !== undefined && ctx.now < ctx.attempt.rejoinUntil)
+  );
 }
 
 /** The state the app sees, derived from the context. */

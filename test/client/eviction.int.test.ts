@@ -55,6 +55,12 @@ describe('force login (§5.1)', () => {
     expect(Date.now() - started).toBeLessThan(1000);
     expect(states.map((s) => s.reason)).toEqual(['force-login', 'force-login']);
 
+    // No silent no-op: claiming again without signing in again says what to do.
+    expect(() => a.session.claim()).toThrow(
+      expect.objectContaining({ code: 'device-limit/sign-in-required', message: expect.stringMatching(/sign/i) }),
+    );
+    expect(a.session.state.status).toBe('evicted');
+
     // What forceLogin(functions, session) does after the callable: the session resumes its new entry.
     c.session.claim();
     await waitForState(c.session, isStatus('active'));

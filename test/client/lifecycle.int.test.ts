@@ -52,6 +52,27 @@ describe('the app lifecycle', () => {
     expect((await readPresence(ns, uid)).count ?? 0).toBe(0);
   });
 
+  it.each([
+    ['empty', ''],
+    ['blank', '   '],
+    ['65 characters', 'x'.repeat(65)],
+  ])('refuses a label that is %s with invalid-argument, before anything is written', async (_name, label) => {
+    const uid = uniqueUid();
+    await expect(startDevice(ns, uid, { label })).rejects.toMatchObject({
+      name: 'DeviceLimitError',
+      code: 'device-limit/invalid-argument',
+    });
+    expect(await readPresence(ns, uid)).toEqual({});
+  });
+
+  it('writes a 64-character label exactly as given', async () => {
+    const uid = uniqueUid();
+    const label = 'L'.repeat(64);
+    const device = await startDevice(ns, uid, { label });
+    await device.session.whenClaimed();
+    expect(Object.values((await readPresence(ns, uid)).devices ?? {}).map((d) => d.label)).toEqual([label]);
+  });
+
   it('refuses to claim on a closed session', async () => {
     const device = await startDevice(ns, uniqueUid());
     await device.session.whenClaimed();
