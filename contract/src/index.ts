@@ -69,7 +69,15 @@ export const AUDIT_EVENT_TYPES = ['claimed', 'released', 'swept', 'denied', 'evi
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
 /** docs/protocol.md §4.8: why an entry was removed by another party (`evicted/{deviceId}/reason`). */
-export const NOTICE_REASONS = ['force-login', 'signed-out', 'swept', 'over-limit', 'limit-lowered'] as const;
+export const NOTICE_REASONS = [
+  'force-login',
+  'signed-out',
+  'swept',
+  'over-limit',
+  'limit-lowered',
+  // docs/protocol.md §11.2: a claim under the policy evict-least-recent took this device's slot.
+  'replaced',
+] as const;
 export type NoticeReason = (typeof NOTICE_REASONS)[number];
 
 /** The root paths of the contract (docs/protocol.md §2), without a leading slash. */

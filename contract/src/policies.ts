@@ -10,6 +10,17 @@ import { DEFAULT_DEVICE_LIMIT, MAX_DEVICE_LIMIT, MIN_DEVICE_LIMIT } from './inde
  */
 export const DEVICE_LIMIT_CLAIM = 'deviceLimit';
 
+/**
+ * docs/protocol.md §11.2: what a claim on a full account does. `refuse` is §4.2 (the claimer reports
+ * `limit-reached`); `evict-least-recent` replaces the device active least recently.
+ */
+export const LIMIT_POLICIES = ['refuse', 'evict-least-recent'] as const;
+export type LimitPolicy = (typeof LIMIT_POLICIES)[number];
+
+export function isLimitPolicy(value: unknown): value is LimitPolicy {
+  return typeof value === 'string' && (LIMIT_POLICIES as readonly string[]).includes(value);
+}
+
 /** A limit within the bounds of `/limits/{uid}`: an integer from 0 to MAX_DEVICE_LIMIT. */
 export function isDeviceLimit(value: unknown): value is number {
   return Number.isInteger(value) && (value as number) >= MIN_DEVICE_LIMIT && (value as number) <= MAX_DEVICE_LIMIT;

@@ -30,10 +30,16 @@ function sourceFiles(dir: string): string[] {
 describe('the default device limit', () => {
   const limit = defaultLimitFromRules();
 
-  test('is stated once in the rules, as a positive integer', () => {
+  test('is a positive integer, and every rule that needs the limit states the same one', () => {
     const text = readFileSync(RULES_FILE, 'utf8');
     expect(Number.isInteger(limit) && limit > 0).toBe(true);
-    expect(text.split("root.child('limits').child($uid).val() :").length - 1).toBe(1);
+    // The count rule, and the replace form of a claim (docs/protocol.md §11.2), each spell out limitFor.
+    const stated = [...text.matchAll(/root\.child\('limits'\)\.child\(\$uid\)\.val\(\) : (\d+)\)/g)].map((m) =>
+      Number(m[1]),
+    );
+    expect(stated.length).toBeGreaterThanOrEqual(1);
+    expect(stated.filter((n) => n !== limit)).toEqual([]);
+    expect(text.split("root.child('limits').child($uid).val() :").length - 1).toBe(stated.length);
   });
 
   test('docs/protocol.md states the same number', () => {

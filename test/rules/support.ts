@@ -82,6 +82,35 @@ export function renewWrite(uid: string, deviceId: string): Write {
   };
 }
 
+/**
+ * §11.2: the replace form of a claim: `deviceId` takes the slot of `victim` in one write, `count`
+ * unchanged, with the victim's `replaced` notice.
+ */
+export function replaceWrite(
+  uid: string,
+  deviceId: string,
+  victim: string,
+  generation = 0,
+  info: DeviceInfo = WEB_DEVICE,
+): Write {
+  const p = `presence/${uid}`;
+  return {
+    [`${p}/op`]: deviceId,
+    [`${p}/replaced`]: victim,
+    [`${p}/devices/${deviceId}`]: {
+      claimedAt: serverTimestamp(),
+      lastSeen: serverTimestamp(),
+      generation,
+      platform: info.platform,
+      label: info.label,
+    },
+    [`${p}/devices/${victim}`]: null,
+    [`${p}/evicted/${victim}`]: { reason: 'replaced', at: serverTimestamp(), generation },
+    [`${p}/lastActive`]: serverTimestamp(),
+    [`${p}/evicted/${deviceId}`]: null,
+  };
+}
+
 /** §11.1: the server's copy of the plan limit (the writer's own token claim, or null to remove it). */
 export function planLimitWrite(uid: string, planLimit: unknown): Write {
   return { [`presence/${uid}/planLimit`]: planLimit };

@@ -271,7 +271,7 @@ export function isLimit(min: number, max: number): Expr {
   return named('isLimit', and(newData.isNumber(), ge(newData.val(), num(min)), le(newData.val(), num(max))));
 }
 
-/** One of a fixed set of words, as a regular expression (an audit event's `type`). */
-export function isOneOf(words: readonly string[]): Expr {
-  return and(newData.isString(), matches(newData.val(), new RegExp(`^(${words.join('|')})$`)));
+/** One of a fixed set of words, as a regular expression (an audit event's `type`); `of` defaults to newData. */
+export function isOneOf(words: readonly string[], of: Snap = newData): Expr {
+  return and(of.isString(), matches(of.val(), new RegExp(`^(${words.join('|')})$`)));
 }

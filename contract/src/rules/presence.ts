@@ -25,6 +25,7 @@ import {
   str,
 } from './expr';
 import type { RulesOptions } from './options';
+import { accountFull, isReplace, policyRules, replacedRules } from './policies';
 import {
   NOTICE_FIELDS,
   REJOIN_FIELDS,
@@ -43,6 +44,7 @@ import {
   isLabel,
   isLimit,
   isNow,
+  isOneOf,
   isOwner,
   isPlatform,
   isStaleEntry,
@@ -60,6 +62,8 @@ import {
 const $uid = identifier('$uid');
 const $deviceId = identifier('$deviceId');
 const ONE = num(1);
+/** The notice reasons a client may write (§4.10, §11.2); every other reason is the server's. */
+const CLIENT_NOTICE_REASONS = ['swept', 'replaced'];
 const ZERO = num(0);
 
 export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions): RuleEntry {
@@ -113,8 +117,12 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
     undefined,
     rule(
       '.write',
-      and(isOwner($uid), newData.isString(), countMoves(atOp.data(user('count')), atOp.newData(user('count')))),
-      'op names the device of the claim or release it comes with, so it is only written together with a count move (§4.7).',
+      and(
+        isOwner($uid),
+        newData.isString(),
+        or(countMoves(atOp.data(user('count')), atOp.newData(user('count'))), isReplace(atOp, user)),
+      ),
+      'op names the device of the claim or release it comes with, so it is only written together with a count move (§4.7), or in a replace, which swaps the entry it names for the one replaced names (§11.2).',
     ),
     rule('.validate', isDeviceId, 'op is a deviceId (§3).'),
   );
@@ -232,23 +240,37 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
           not(newData.exists()),
           and(
             entryDisappears($deviceId, entryOfNotice, atNotice.newData(user('devices', $deviceId))),
-            isStaleEntry($deviceId, entryOfNotice, atNotice.data(user('ping'))),
+            or(
+              and(
+                eq(newData.child('reason').val(), str('swept')),
+                isStaleEntry($deviceId, entryOfNotice, atNotice.data(user('ping'))),
+              ),
+              and(
+                eq(newData.child('reason').val(), str('replaced')),
+                eq(atNotice.newData(user('replaced')).val(), $deviceId),
+                isReplace(atNotice, user),
+              ),
+            ),
           ),
         ),
       ),
-      "The owner may delete a notice, and write one only in the client sweep of a stale entry (§4.10): the entry goes away in the same write, and it missed a liveness check or its lease ran out. Every other notice is the server's (§4.8).",
+      "The owner may delete a notice, and write one only in the write that removes its entry: swept in the client sweep of a stale entry (§4.10: it missed a liveness check or its lease ran out), replaced in a replace that names it (§11.2). Every other notice is the server's (§4.8).",
     ),
     rule(
       '.validate',
       and(
         newData.hasChildren(NOTICE_FIELDS),
-        eq(newData.child('reason').val(), str('swept')),
+        isOneOf(CLIENT_NOTICE_REASONS, newData.child('reason')),
         isNow(newData.child('at').val()),
         eq(newData.child('generation').val(), currentGeneration(atNotice.data(user('generation')))),
       ),
-      'A client-written notice is exactly { reason: swept, at: now, generation: the current one } (§4.10); checked as a whole so no field can be left out.',
+      'A client-written notice is exactly { reason: swept or replaced, at: now, generation: the current one } (§4.10, §11.2); checked as a whole so no field can be left out.',
     ),
-    location('reason', undefined, rule('.validate', eq(newData.val(), str('swept')), 'Clients only sweep (§4.10).')),
+    location(
+      'reason',
+      undefined,
+      rule('.validate', isOneOf(CLIENT_NOTICE_REASONS), 'Clients only sweep (§4.10) and replace (§11.2).'),
+    ),
     location('at', undefined, rule('.validate', isNow(newData.val()), 'The server time of the sweep.')),
     location(
       'generation',
@@ -286,7 +308,24 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
             isNow(newData.child('claimedAt').val()),
             isNow(newData.child('lastSeen').val()),
           ),
+          and(
+            isCreate,
+            isCompleteEntry,
+            gate,
+            eq(opAfter, $deviceId),
+            isReplace(atEntry, user),
+            accountFull(atEntry, user, limitOf(atEntry), $deviceId),
+            eq(newData.child('generation').val(), generationNow),
+            isNow(newData.child('claimedAt').val()),
+            isNow(newData.child('lastSeen').val()),
+          ),
           and(isDelete, eq(opAfter, $deviceId), eq(countAfterEntry, minus(countBeforeEntry, ONE))),
+          and(
+            isDelete,
+            eq(atEntry.newData(user('replaced')).val(), $deviceId),
+            isReplace(atEntry, user),
+            eq(atEntry.newData(user('evicted', $deviceId, 'reason')).val(), str('replaced')),
+          ),
           and(
             isUpdate,
             isCompleteEntry,
@@ -299,7 +338,7 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
           ),
         ),
       ),
-      'Three ways to write an entry. A claim (§4.2) creates it with count + 1 and op == its id (invariant 1), in the current generation (invariant 3), stamped now, past the force-login gate. A release (§4.6) removes it with count - 1 and op == its id. A renewal or label change (§4.4, §4.5) keeps claimedAt, generation and platform, and sets lastSeen only to now.',
+      'Five ways to write an entry. A claim (§4.2) creates it with count + 1 and op == its id (invariant 1), in the current generation (invariant 3), stamped now, past the force-login gate; a replace (§11.2) creates it the same way on a full account, with count unchanged and the entry replaced names removed. A release (§4.6) removes it with count - 1 and op == its id; a replace removes the entry it names in replaced, with its replaced notice, while the entry op names appears. A renewal or label change (§4.4, §4.5) keeps claimedAt, generation and platform, and sets lastSeen only to now.',
     ),
     rule(
       '.validate',
@@ -376,6 +415,8 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
       planLimitNode,
       ping,
       rejoin,
+      replacedRules(user, isOwner($uid)),
+      policyRules(),
       location('evicted', 'Eviction notices (§4.8).', notice),
       location('devices', 'One entry per device holding a slot (§2).', entry),
       location('$other', undefined, rule('.validate', false, 'No other child of the presence node (§2).')),
