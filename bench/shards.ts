@@ -51,7 +51,7 @@ export interface ShardsRow {
   readonly peakWritesPerSecond: number;
   /** the same with every user's audit trail full: `trimPresenceEvents` deletes one event per event */
   readonly peakWritesWithAuditTrim: number;
-  /** users whose instance changes when instance k+1 is added (all of them move to it, §10.1) */
+  /** users whose instance changes when instance k+1 is added (all of them move to it, docs/protocol.md §10.1) */
   readonly movedToNext: number;
 }
 
@@ -111,9 +111,9 @@ function seededUint32(seed: number): () => number {
 
 /**
  * Writes per second of one connected device under docs/protocol.md version 2, averaged at peak:
- * one lease renewal an hour (§4.4), a claim and a release per session (§4.2, §4.6; the onDisconnect
+ * one lease renewal an hour (docs/protocol.md §4.4), a claim and a release per session (docs/protocol.md §4.2, §4.6; the onDisconnect
  * registration is not a write), and for the share of claims that meet a full account the liveness
- * check (§4.9): the refused claim, one ping, an answer from each of the N holders, one sweep — an
+ * check (docs/protocol.md §4.9): the refused claim, one ping, an answer from each of the N holders, one sweep — an
  * upper bound: a check that finds every holder alive sweeps nothing.
  */
 export function writesPerDevicePerSecond(meanSessionSeconds: number, contentionShare: number, auditTrim: boolean) {
@@ -175,7 +175,7 @@ export function runShardsBenchmark(options: ShardsOptions = {}): ShardsResult {
       buffer.set(uid, buffer.length - UID_LENGTH);
       scores[i] = murmur3_32(buffer);
     }
-    // The instance for the first k names is the running maximum; ties go to the smaller name (§10.1).
+    // The instance for the first k names is the running maximum; ties go to the smaller name (docs/protocol.md §10.1).
     let best = 0;
     for (let k = 1; k <= hashed; k++) {
       const candidate = k - 1;

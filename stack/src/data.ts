@@ -17,7 +17,7 @@ import * as path from 'node:path';
 
 export const METADATA_FILE = 'firebase-export-metadata.json';
 export const DATABASE_EXPORT = 'database_export';
-/** The emulator's multi-namespace file key (emulator/src/server/emulator.ts NAMESPACES_KEY). */
+/** The emulator's multi-namespace file key (emulator/src/emulator.ts NAMESPACES_KEY). */
 const NAMESPACES_KEY = '.namespaces';
 /** Written into the metadata's `database.version`; firebase-tools only reads `path`. */
 const EXPORT_VERSION = 'rtdb-emulator-0.1.0';

@@ -1,6 +1,6 @@
 /**
- * A long-polling client that behaves as the browser SDK's BrowserPollConnection (protocol reference
- * §14): it runs each response script with the parent-window callbacks `pLPCommand<cb>`/`pRTLPCB<cb>`,
+ * A long-polling client that behaves as the browser SDK's BrowserPollConnection
+ * (docs/wire-protocol.md §14): it runs each response script with the parent-window callbacks `pLPCommand<cb>`/`pRTLPCB<cb>`,
  * orders packets like PacketReceiver, keeps one poll outstanding (two while sending), and sends
  * messages as base64 web-safe segments of at most 1840 characters. Node has no iframes, so the
  * scripts run in a `vm` context whose `parent` holds the callbacks.
