@@ -3,6 +3,7 @@
  * pure helpers: the one source that the client module, the Cloud Functions and the security rules
  * take their paths, fields, patterns and limits from. Nothing here imports a Firebase SDK.
  */
+import type { DeviceLimitConfig } from './config';
 
 /** docs/protocol.md §9: the version of the data contract this package describes. */
 export const PROTOCOL_VERSION = 2;
@@ -96,6 +97,16 @@ export const DEFAULT_PATHS: ContractPaths = Object.freeze({
   presenceEvents: 'presenceEvents',
 });
 
+/**
+ * The protocol's own configuration: what the rules, the functions and the client use when a project
+ * configures nothing (docs/adopt.md, "Configuration"; `resolveConfig` in config.ts).
+ */
+export const DEFAULT_CONFIG: DeviceLimitConfig = Object.freeze({
+  paths: DEFAULT_PATHS,
+  defaultLimit: DEFAULT_DEVICE_LIMIT,
+  platforms: PLATFORMS,
+});
+
 export function presencePath(uid: string, paths: ContractPaths = DEFAULT_PATHS): string {
   return `${paths.presence}/${uid}`;
 }
@@ -130,5 +141,6 @@ export function isValidLabel(value: unknown): value is string {
   );
 }
 
+export * from './config';
 export * from './shard-map';
 export * from './policies';

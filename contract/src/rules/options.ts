@@ -3,14 +3,8 @@
  * paths, the default limit and the platforms. Everything else (field names, patterns, timings) is
  * the protocol itself and comes from the contract constants unchanged.
  */
-import {
-  type ContractPaths,
-  DEFAULT_DEVICE_LIMIT,
-  DEFAULT_PATHS,
-  MAX_DEVICE_LIMIT,
-  MIN_DEVICE_LIMIT,
-  PLATFORMS,
-} from '../index';
+import { type DeviceLimitConfig, ROOT_KEY_PATTERN, isConfigError, resolveConfig } from '../config';
+import type { ContractPaths } from '../index';
 import { RulesOptionsError } from './errors';
 
 export interface RulesOptions {
@@ -40,69 +34,31 @@ export interface RulesOptionsInput {
 export const EXAMPLE_APP_DATA_PATH = 'appData';
 
 /**
- * A root key of ours: it is quoted into rule expressions (`root.child('limits')`) and used as a
- * database key, so it is kept to characters that need no escaping in either and cannot be a
- * `$wildcard` or a `.rule`.
+ * Fills in the defaults and checks every option; throws RulesOptionsError naming the first bad one.
+ * The paths, the default limit and the platforms are checked by `resolveConfig`, the validator the
+ * functions and the client use as well (config.ts), so the three parts accept the same values.
  */
-const ROOT_KEY = /^[A-Za-z0-9_-]{1,128}$/;
-const PLATFORM = /^[A-Za-z0-9_-]{1,64}$/;
-
-function checkKey(option: string, flag: string, value: unknown): string {
-  if (typeof value !== 'string' || !ROOT_KEY.test(value)) {
+export function resolveRulesOptions(input: RulesOptionsInput = {}): RulesOptions {
+  let config: DeviceLimitConfig;
+  try {
+    config = resolveConfig(input, 'rulesFlag');
+  } catch (error) {
+    if (isConfigError(error)) throw new RulesOptionsError(error.setting, error.message);
+    throw error;
+  }
+  const appDataPath = input.appDataPath;
+  if (appDataPath === undefined) return config;
+  if (typeof appDataPath !== 'string' || !ROOT_KEY_PATTERN.test(appDataPath)) {
     throw new RulesOptionsError(
-      option,
-      `${flag} must be one database key of letters, digits, '_' or '-' (1 to 128 characters), got ${JSON.stringify(value)}`,
+      'appDataPath',
+      `--app-data-path must be one database key of letters, digits, '_' or '-' (1 to 128 characters), got ${JSON.stringify(appDataPath)}`,
     );
   }
-  return value;
-}
-
-/** Fills in the defaults and checks every option; throws RulesOptionsError naming the first bad one. */
-export function resolveRulesOptions(input: RulesOptionsInput = {}): RulesOptions {
-  const paths: ContractPaths = {
-    presence: checkKey('paths.presence', '--presence-path', input.paths?.presence ?? DEFAULT_PATHS.presence),
-    limits: checkKey('paths.limits', '--limits-path', input.paths?.limits ?? DEFAULT_PATHS.limits),
-    presenceEvents: checkKey(
-      'paths.presenceEvents',
-      '--events-path',
-      input.paths?.presenceEvents ?? DEFAULT_PATHS.presenceEvents,
-    ),
-  };
-  const appDataPath =
-    input.appDataPath === undefined ? undefined : checkKey('appDataPath', '--app-data-path', input.appDataPath);
-  const roots = [paths.presence, paths.limits, paths.presenceEvents, ...(appDataPath ? [appDataPath] : [])];
-  const repeated = roots.find((key, i) => roots.indexOf(key) !== i);
-  if (repeated !== undefined) {
+  if (Object.values(config.paths).includes(appDataPath)) {
     throw new RulesOptionsError(
       'paths',
-      `the presence, limits, events (and app data) paths must be four different keys; "${repeated}" is used twice`,
+      `--app-data-path must differ from the presence, limits and events paths; "${appDataPath}" is used twice`,
     );
   }
-
-  const defaultLimit = input.defaultLimit ?? DEFAULT_DEVICE_LIMIT;
-  if (!Number.isInteger(defaultLimit) || defaultLimit < MIN_DEVICE_LIMIT || defaultLimit > MAX_DEVICE_LIMIT) {
-    throw new RulesOptionsError(
-      'defaultLimit',
-      `--default-limit must be an integer from ${MIN_DEVICE_LIMIT} to ${MAX_DEVICE_LIMIT} (the bounds of /limits/{uid}), got ${defaultLimit}`,
-    );
-  }
-
-  const platforms = input.platforms ?? PLATFORMS;
-  if (platforms.length === 0) {
-    throw new RulesOptionsError('platforms', '--platforms must name at least one platform, e.g. web,ios,android');
-  }
-  for (const platform of platforms) {
-    if (!PLATFORM.test(platform)) {
-      throw new RulesOptionsError(
-        'platforms',
-        `--platforms: ${JSON.stringify(platform)} is not a platform name; use letters, digits, '_' or '-' (1 to 64 characters)`,
-      );
-    }
-  }
-  const duplicate = platforms.find((p, i) => platforms.indexOf(p) !== i);
-  if (duplicate !== undefined) {
-    throw new RulesOptionsError('platforms', `--platforms lists "${duplicate}" twice`);
-  }
-
-  return { paths, defaultLimit, platforms: [...platforms], ...(appDataPath ? { appDataPath } : {}) };
+  return { ...config, appDataPath };
 }
