@@ -6,9 +6,11 @@
  * Order at a full account, each step at most once per claim attempt (session-context.ts ClaimAttempt):
  * 1. `count` above the entries (drift, §5.4): ask `repairPresence`, then claim once more.
  * 2. Sweep the entries that are stale already (lease run out, or a check's deadline passed).
- * 3. The liveness check: write `ping` (or join one asked less than PING_DEADLINE_MS ago), and wait
- *    until every holder answered (settle at once) or the deadline passed (step 2 sweeps the silent).
- * 4. Still full: `limit-reached`.
+ * 3. Under the policy `evict-least-recent` (§11.2): replace the device active least recently, in one
+ *    write; no liveness check (its answers would make every live device look just as recent).
+ * 4. Otherwise the liveness check: write `ping` (or join one asked less than PING_DEADLINE_MS ago), and
+ *    wait until every holder answered (settle at once) or the deadline passed (step 2 sweeps the silent).
+ * 5. Still full: `limit-reached`.
  * Whenever the listener shows a free slot in between, the machine claims at once (state-machine.ts).
  */
 import {
@@ -20,6 +22,7 @@ import {
   pruneTried,
   sweepKey,
 } from './liveness';
+import { leastRecentlyActive, policyIn } from './policy';
 import type { PresenceView } from './presence';
 import { limitReached, withPending, type SessionContext, type SessionEffect } from './session-context';
 
@@ -50,7 +53,16 @@ export function decideFull(
   ctx = sweepDue(ctx, deviceId, presence, true, effects);
   if (ctx.sweeping.size > 0) return ctx;
 
-  // 3. The liveness check.
+  // 3. The replace form of the claim (§11.2): a refused one (another claimer replaced the same device
+  //    first) is decided again from the fresh cache, which names the next victim.
+  //    Not above the limit (a lowered one still shedding devices): the rules refuse a replace there.
+  if (policyIn(presence, ctx.policy) === 'evict-least-recent' && presence.count <= limit) {
+    const victim = leastRecentlyActive(presence, deviceId);
+    if (victim === null) return limitReached(ctx, effects); // a limit of 0: nobody to replace
+    return withPending(ctx, 'replace', presence.generation, effects, victim.deviceId);
+  }
+
+  // 4. The liveness check.
   let { check } = ctx.attempt;
   let joined = false;
   if (check === null) {
@@ -69,7 +81,7 @@ export function decideFull(
     return ctx; // waiting for the answers or the deadline
   }
 
-  // 4. Every holder answered, or the deadline passed and nobody was left to sweep.
+  // 5. Every holder answered, or the deadline passed and nobody was left to sweep.
   return limitReached(ctx, effects);
 }
 

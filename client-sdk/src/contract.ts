@@ -24,7 +24,8 @@ export {
   presenceEventsPath,
   presencePath,
 } from '@device-limit/contract';
-export type { NoticeReason, Platform } from '@device-limit/contract';
+export type { LimitPolicy, NoticeReason, Platform } from '@device-limit/contract';
+export { LIMIT_POLICIES, isLimitPolicy } from '@device-limit/contract';
 
 /**
  * The longest `leaseRenewalMs` an app may choose: a third of STALE_AFTER_MS, so that one late renewal
@@ -39,7 +40,14 @@ export const MIN_LEASE_RENEWAL_MS = 60 * 1000; /* 1 min */
 export const DEFAULT_LEASE_RENEWAL_MS = LEASE_RENEWAL_MS;
 
 /** Why this install lost its slot, as reported to the app. */
-export type EvictionReason = 'force-login' | 'signed-out-remotely' | 'swept-stale' | 'over-limit' | 'limit-lowered';
+export type EvictionReason =
+  | 'force-login'
+  | 'signed-out-remotely'
+  | 'swept-stale'
+  | 'over-limit'
+  | 'limit-lowered'
+  /** docs/protocol.md §11.2: a claim under the policy evict-least-recent took this slot. */
+  | 'replaced';
 
 /** Maps a notice reason (server vocabulary, docs/protocol.md §4.8) to the reason the session reports. */
 export function evictionReasonFromNotice(reason: unknown): EvictionReason {
@@ -54,6 +62,8 @@ export function evictionReasonFromNotice(reason: unknown): EvictionReason {
       return 'limit-lowered';
     case 'force-login':
       return 'force-login';
+    case 'replaced':
+      return 'replaced';
     default:
       // An unknown reason from a newer server still means "another party removed this entry".
       return 'signed-out-remotely';

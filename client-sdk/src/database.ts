@@ -58,6 +58,32 @@ export function claimUpdate(
   };
 }
 
+/**
+ * §11.2: the replace form of the claim, at the root: this install's entry appears and `victim`'s
+ * disappears with a `replaced` notice, `count` untouched, `op` and `replaced` naming them; with a
+ * `claimed` event for this install and a `released` one (reason `replaced`) for the victim.
+ */
+export function replaceUpdate(
+  uid: string,
+  deviceId: string,
+  victim: string,
+  device: { readonly generation: number; readonly platform: Platform; readonly label: string },
+  eventIds: { readonly claimed: string | null; readonly released: string | null },
+  planLimit?: number | null,
+): Record<string, unknown> {
+  const p = presencePath(uid);
+  // The claim of §4.2 without its count move: a replace keeps `count`.
+  const claim = claimUpdate(uid, deviceId, device, eventIds.claimed, planLimit);
+  delete claim[`${p}/count`];
+  return {
+    ...claim,
+    [`${p}/replaced`]: victim,
+    [`${p}/devices/${victim}`]: null,
+    [`${p}/evicted/${victim}`]: { reason: 'replaced', at: serverTimestamp(), generation: device.generation },
+    ...auditEvent(uid, eventIds.released, { type: 'released', deviceId: victim, reason: 'replaced' }),
+  };
+}
+
 /** §4.6: the release, the exact mirror of the claim; also what the onDisconnect runs. */
 export function releaseUpdate(
   uid: string,
@@ -156,10 +182,26 @@ export class PresenceGateway {
     options: { readonly planLimit?: number | null; readonly clearRejoin?: boolean } = {},
   ): Promise<WriteOutcome> {
     const device = { generation, platform, label };
-    const claimed = update(
-      ref(this.db),
+    return this.takeSlot(
       claimUpdate(this.uid, this.deviceId, device, this.eventId(), options.planLimit, options.clearRejoin),
     );
+  }
+
+  /** §11.2 then §4.6: the replace form of the claim, then the onDisconnect release as after a claim. */
+  replace(
+    generation: number,
+    victim: string,
+    platform: Platform,
+    label: string,
+    planLimit?: number | null,
+  ): Promise<WriteOutcome> {
+    const device = { generation, platform, label };
+    const eventIds = { claimed: this.eventId(), released: this.eventId() };
+    return this.takeSlot(replaceUpdate(this.uid, this.deviceId, victim, device, eventIds, planLimit));
+  }
+
+  private async takeSlot(write: Record<string, unknown>): Promise<WriteOutcome> {
+    const claimed = update(ref(this.db), write);
     const registered = this.registerRelease();
     registered.catch(() => undefined); // awaited below only if the claim went through
     try {

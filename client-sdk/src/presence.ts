@@ -2,7 +2,7 @@
  * A typed, read-only view of `/presence/{uid}` (docs/protocol.md §2), parsed defensively: the client
  * only reads what the rules let in, but a server bug or a newer schema must not crash the app.
  */
-import type { NoticeReason } from './contract';
+import { isLimitPolicy, type LimitPolicy, type NoticeReason } from './contract';
 
 /** One device holding a slot, as stored at `/presence/{uid}/devices/{deviceId}`. */
 export interface DeviceEntry {
@@ -48,6 +48,8 @@ export interface PresenceView {
   readonly planLimit: number | null;
   /** The rejoin reservation (§4.11), or null when none was left. */
   readonly rejoin: RejoinReservation | null;
+  /** An admin's per-user policy at a full account (§11.2), or null when the app's option applies. */
+  readonly policy: LimitPolicy | null;
   readonly devices: ReadonlyMap<string, DeviceEntry>;
   readonly evicted: ReadonlyMap<string, EvictionNotice>;
 }
@@ -59,6 +61,7 @@ export const EMPTY_PRESENCE: PresenceView = {
   ping: null,
   planLimit: null,
   rejoin: null,
+  policy: null,
   devices: new Map(),
   evicted: new Map(),
 };
@@ -107,6 +110,7 @@ export function presenceFromValue(value: unknown): PresenceView {
     notBefore: typeof root.notBefore === 'number' ? root.notBefore : null,
     ping: typeof root.ping === 'number' && Number.isFinite(root.ping) ? root.ping : null,
     planLimit: typeof root.planLimit === 'number' && Number.isFinite(root.planLimit) ? root.planLimit : null,
+    policy: isLimitPolicy(root.policy) ? root.policy : null,
     rejoin:
       rejoin && typeof rejoin.deviceId === 'string' && typeof rejoin.at === 'number' && Number.isFinite(rejoin.at)
         ? { deviceId: rejoin.deviceId, at: rejoin.at }

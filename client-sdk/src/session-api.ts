@@ -3,7 +3,7 @@
  * it reports. Kept apart from the implementation so the state machine and the session share them
  * without importing each other.
  */
-import type { EvictionReason, Platform } from './contract';
+import type { EvictionReason, LimitPolicy, Platform } from './contract';
 import type { DeviceLimitError } from './errors';
 import type { Functions } from 'firebase/functions';
 import type { Logger } from './logger';
@@ -98,6 +98,13 @@ export interface DeviceSessionOptions {
    * reports `limit-reached` and logs a warning.
    */
   readonly functions?: Functions;
+  /**
+   * What a claim on a full account does (docs/protocol.md §11.2): `refuse` (default) checks that the
+   * holders are alive and reports `limit-reached`; `evict-least-recent` takes the slot of the device
+   * active least recently, which reports `evicted` with reason `replaced`. An admin's per-user
+   * `/presence/{uid}/policy` overrides this.
+   */
+  readonly policy?: LimitPolicy;
   /** Release the slot after this long without user activity; off by default. */
   readonly idleTimeoutMs?: number;
   /** After an idle release, claim again on the next activity (default true). */

@@ -3,7 +3,7 @@
  * takes and the effects it asks the driver (slot-holder.ts) to perform, plus the few transitions that
  * both the machine and its contention rules (contention.ts) use. No `firebase` import.
  */
-import { DEFAULT_DEVICE_LIMIT, type EvictionReason } from './contract';
+import { DEFAULT_DEVICE_LIMIT, type EvictionReason, type LimitPolicy } from './contract';
 import type { DeviceLimitError } from './errors';
 import { claimClearsRejoin } from './liveness';
 import type { PresenceView } from './presence';
@@ -24,6 +24,17 @@ export type SessionEffect =
       readonly planLimit?: number | null;
       /** §4.11: remove the rejoin reservation with the claim (this install's own, or an expired one). */
       readonly clearRejoin?: true;
+    }
+  /**
+   * §11.2 the replace form of a claim (policy `evict-least-recent`): take `victim`'s slot in one write,
+   * then register the onDisconnect release as after a claim.
+   */
+  | {
+      readonly type: 'replace';
+      readonly id: number;
+      readonly generation: number;
+      readonly victim: string;
+      readonly planLimit?: number | null;
     }
   /** §11.1: the token's plan limit changed while holding: record it as the server's copy, alone. */
   | { readonly type: 'record-plan-limit'; readonly planLimit: number | null }
@@ -128,8 +139,10 @@ export interface SessionContext {
    * the token was read (a session without a token reader starts with null).
    */
   readonly planLimit: number | null | undefined;
+  /** The app's policy at a full account (§11.2); the user's own `policy` in the presence node wins. */
+  readonly policy: LimitPolicy;
   readonly pending: {
-    readonly kind: 'claim' | 'resume' | 'release' | 'ping';
+    readonly kind: 'claim' | 'replace' | 'resume' | 'release' | 'ping';
     readonly id: number;
     readonly generation: number;
   } | null;
@@ -157,6 +170,8 @@ export interface SessionStartOptions {
   readonly canRepair?: boolean;
   /** The driver reads the ID token's plan limit and reports it with `plan-limit`: wait for it. */
   readonly readsPlanLimit?: boolean;
+  /** The app's policy at a full account (§11.2); default `refuse`. */
+  readonly policy?: LimitPolicy;
 }
 
 export function initialSessionContext(options: SessionStartOptions = {}): SessionContext {
@@ -173,6 +188,7 @@ export function initialSessionContext(options: SessionStartOptions = {}): Sessio
     presence: null,
     limit: undefined,
     planLimit: options.readsPlanLimit ? undefined : null,
+    policy: options.policy ?? 'refuse',
     pending: null,
     held: null,
     needsResume: false,
@@ -200,8 +216,15 @@ export function withPending(
   kind: NonNullable<SessionContext['pending']>['kind'],
   generation: number,
   effects: SessionEffect[],
+  victim?: string,
 ): SessionContext {
   const id = ctx.nextId;
+  if (kind === 'replace') {
+    if (victim === undefined) throw new Error('a replace needs its victim');
+    const planLimit = planLimitToRecord(ctx);
+    effects.push({ type: 'replace', id, generation, victim, ...(planLimit === undefined ? {} : { planLimit }) });
+    return { ...ctx, pending: { kind, id, generation }, nextId: id + 1 };
+  }
   if (kind === 'claim') {
     const planLimit = planLimitToRecord(ctx);
     const clearRejoin =

@@ -4,7 +4,7 @@
  * in the other tabs, and wires the app lifecycle (page visibility, user activity for the idle timeout).
  */
 import type { Database } from 'firebase/database';
-import { isPlatform, isValidDeviceId, resolveLabel, type Platform } from './contract';
+import { isLimitPolicy, isPlatform, isValidDeviceId, resolveLabel, type Platform } from './contract';
 import { PresenceGateway } from './database';
 import { DeviceLimitError } from './errors';
 import { IdleTimer } from './idle';
@@ -92,6 +92,12 @@ class DeviceSessionImpl implements DeviceSession {
       throw new DeviceLimitError('device-limit/invalid-argument', 'deviceId must match ^[A-Za-z0-9_-]{8,64}$.');
     }
     if (options.leaseRenewalMs !== undefined) validateLeaseRenewal(options.leaseRenewalMs);
+    if (options.policy !== undefined && !isLimitPolicy(options.policy)) {
+      throw new DeviceLimitError(
+        'device-limit/invalid-argument',
+        `policy must be 'refuse' or 'evict-least-recent' (got ${String(options.policy)}).`,
+      );
+    }
     if (options.deviceId === undefined && !options.storage && !browserLocalStorage()) {
       throw new DeviceLimitError(
         'device-limit/storage-unavailable',
@@ -272,6 +278,7 @@ class DeviceSessionImpl implements DeviceSession {
           ...(this.options.functions ? { functions: this.options.functions } : {}),
           authTime: authTimeOf(this.user).catch(() => null),
           ...(this.user.getIdTokenResult ? { readPlanLimit: () => planLimitOf(this.user) } : {}),
+          ...(this.options.policy ? { policy: this.options.policy } : {}),
           startStopped,
         });
         this.holder = holder;

@@ -6,7 +6,7 @@
  * One SlotHolder per install (per browser, in the leading tab).
  */
 import type { Functions } from 'firebase/functions';
-import type { Platform } from './contract';
+import type { LimitPolicy, Platform } from './contract';
 import { isPermissionDenied, type DeviceLimitError } from './errors';
 import type { PresenceGateway, ReleaseEventReason, WriteOutcome } from './database';
 import { LeaseTimer } from './lease';
@@ -43,6 +43,8 @@ export interface SlotHolderOptions {
    * the hour. Without it the session takes no plan into account.
    */
   readonly readPlanLimit?: () => Promise<number | null>;
+  /** What a claim on a full account does (§11.2); default `refuse`. */
+  readonly policy?: LimitPolicy;
   /** Start stopped in this state instead of claiming (a tab taking over a released session). */
   readonly startStopped?: boolean;
 }
@@ -81,6 +83,7 @@ export class SlotHolder {
     const start = startSession({
       canRepair: options.functions !== undefined,
       readsPlanLimit: options.readPlanLimit !== undefined,
+      ...(options.policy ? { policy: options.policy } : {}),
     });
     this.ctx = start.context;
     this.state = publicState(this.ctx);
@@ -223,6 +226,18 @@ export class SlotHolder {
               planLimit: effect.planLimit,
               clearRejoin: effect.clearRejoin === true,
             }),
+          );
+          break;
+        case 'replace':
+          this.settle(
+            effect.id,
+            gateway.replace(
+              effect.generation,
+              effect.victim,
+              this.options.platform,
+              this.options.label,
+              effect.planLimit,
+            ),
           );
           break;
         case 'record-plan-limit':

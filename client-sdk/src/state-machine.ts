@@ -145,7 +145,8 @@ function onWriteResult(
   }
   if (event.type === 'write-succeeded') {
     const entry = ctx.deviceId ? ctx.presence?.devices.get(ctx.deviceId) : undefined;
-    const generation = pending.kind === 'claim' ? pending.generation : (entry?.generation ?? pending.generation);
+    const claimed = pending.kind === 'claim' || pending.kind === 'replace';
+    const generation = claimed ? pending.generation : (entry?.generation ?? pending.generation);
     const held: HeldSlot = { generation, claimedAt: entry?.claimedAt ?? null };
     return settle({ ...base, held, needsResume: false, attempts: 0, attempt: FRESH_ATTEMPT }, effects);
   }

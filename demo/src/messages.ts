@@ -37,6 +37,11 @@ export function evictionMessage(reason: EvictionReason): Message {
         title: 'This device lost its slot',
         body: 'Your device limit was lowered and this device was over it.',
       };
+    case 'replaced':
+      return {
+        title: 'This device lost its slot',
+        body: 'You signed in on another device, and this one had been used least recently.',
+      };
   }
 }
 

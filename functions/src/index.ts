@@ -15,6 +15,8 @@ export { sweepStaleSlots } from './database/sweep';
 // docs/protocol.md §11.1: for a billing backend that changed a user's plan claim.
 export { applyPlanLimit } from './database/set-device-limit';
 export type { SetDeviceLimitResult } from './database/set-device-limit';
+// docs/protocol.md §11.2: an admin's per-user choice of what a claim on a full account does.
+export { setLimitPolicy } from './database/set-limit-policy';
 export type { SweepStaleSlotsOptions, SweepResult } from './database/sweep';
 // The database instance of a user under PRESENCE_INSTANCES (docs/protocol.md §10), e.g. for the device
 // gate's `databaseFor`.

@@ -133,6 +133,11 @@ const attacks: Attack[] = [
     (s) => send(s.db, replaceWrite(s.uid, s.c, s.a)),
     (s) => send(s.db, releaseWrite(s.uid, s.b)),
   ],
+  [
+    'on an account above its limit (lowered to 1, two devices still hold slots)',
+    (s) => send(s.db, replaceWrite(s.uid, s.c, s.a)),
+    (s) => adminSet(env, `limits/${s.uid}`, 1),
+  ],
   ['naming a victim that holds no slot', (s) => send(s.db, replaceWrite(s.uid, s.c, newDeviceId('nobody')))],
   ['naming itself as the victim', (s) => send(s.db, replaceWrite(s.uid, s.c, s.c))],
   ['over an entry that already exists', (s) => send(s.db, replaceWrite(s.uid, s.b, s.a))],

@@ -6,7 +6,7 @@
  */
 import { LIMIT_POLICIES } from '../policies';
 import { type RuleEntry, location, rule } from './document';
-import { At, type Expr, type PathKey, and, cond, eq, ge, named, num, plus } from './expr';
+import { At, type Expr, type PathKey, and, cond, eq, ge, le, named, num, plus } from './expr';
 import { countBefore, entryAppears, entryDisappears, isDeviceId, isOneOf, opValue, rejoinHeldForOther } from './pieces';
 
 /** Paths under `/presence/{uid}`, from the root (presence.ts's `user`). */
@@ -36,11 +36,13 @@ export function isReplace(at: At, user: UserPath): Expr {
 /**
  * `accountFull`, at the new entry of a replace: before the write, the account had no free slot for
  * this device — `count`, plus a slot a rejoin reservation keeps for another device (§4.11), is at
- * least the limit. A replace is the answer to a full account, never a way to skip a free slot.
+ * least the limit — and was not above it. A replace is the answer to a full account, never a way to
+ * skip a free slot, nor to get in while a lowered limit still has devices to shed (§5.5, §11.1).
  */
 export function accountFull(at: At, user: UserPath, limit: Expr, deviceId: Expr): Expr {
+  const count = countBefore(at.data(user('count')));
   const reserved = cond(rejoinHeldForOther(at.newData(user('rejoin')), deviceId), num(1), num(0));
-  return named('accountFull', ge(plus(countBefore(at.data(user('count'))), reserved), limit));
+  return named('accountFull', and(ge(plus(count, reserved), limit), le(count, limit)));
 }
 
 /** `/presence/{uid}/replaced`: the device the latest replace evicted (§11.2). */
