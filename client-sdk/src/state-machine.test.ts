@@ -354,23 +354,29 @@ describe('releasing (§4.6)', () => {
     expect(h.send({ type: 'write-succeeded', id: 1 })).toEqual([{ type: 'release', id: 2, reason: 'released' }]);
   });
 
-  it('sends nothing while offline and lets the server onDisconnect free the slot', () => {
+  it('sends nothing while offline, and on reconnect sends the release whatever the cache shows', () => {
     const h = new Harness();
     h.active();
     h.send({ type: 'connection', connected: false });
     expect(h.send({ type: 'release-requested', reason: 'released' })).toEqual([]);
     expect(h.state.status).toBe('released');
-    // Back online with the entry already removed by the onDisconnect: nothing more to do.
+    // Back online, the cache shows the entry gone: that is the SDK's local copy of our own onDisconnect
+    // release, not news from the server (which may not have run it). The release goes out; refused,
+    // it changes nothing (§4.6), and the session stops listening.
     h.send({ type: 'presence', presence: presence() });
-    expect(types(h.send({ type: 'connection', connected: true }))).toEqual(['unlisten']);
+    const effects = h.send({ type: 'connection', connected: true });
+    expect(effects).toEqual([{ type: 'release', id: h.pendingId, reason: 'released' }]);
+    expect(types(h.send({ type: 'write-refused', id: h.pendingId }))).toEqual(['unlisten']);
   });
 
-  it('does not release an entry that was evicted meanwhile', () => {
+  it('after a reconnect, checks what it held only once the answer to its first write brought fresh data', () => {
     const h = new Harness();
     h.active();
     h.send({ type: 'connection', connected: false }, { type: 'release-requested', reason: 'released' });
     h.send({ type: 'presence', presence: presence({ generation: 4 }) });
-    expect(types(h.send({ type: 'connection', connected: true }))).toEqual(['unlisten']);
+    expect(types(h.send({ type: 'connection', connected: true }))).toEqual(['release']);
+    // Refused: the entry is gone (the force login removed it); nothing else is sent.
+    expect(types(h.send({ type: 'write-refused', id: h.pendingId }))).toEqual(['unlisten']);
   });
 
   it('listens and claims again after claim() following a release', () => {

@@ -245,8 +245,13 @@ function decide(
   effects: SessionEffect[],
 ): SessionContext {
   // 1. Check what we believe we hold (§4.8), whatever the intent: an eviction must be seen even while
-  //    a release is about to happen, so the release is not sent for an entry that is gone.
-  if (ctx.held) {
+  //    a release is about to happen, so the release is not sent for an entry that is gone. Not right
+  //    after a reconnect (needsResume): the cache then still shows what the SDK applied locally when
+  //    the socket dropped, our own onDisconnect release (`repoRunOnDisconnectEvents`), whatever the
+  //    server did; judging that would re-claim over a slot the server kept (an expired token refused
+  //    the release, or the server has not noticed the drop) or miss an eviction notice. The resume
+  //    goes first; its answer comes after the fresh data (file comment), and the check runs then.
+  if (ctx.held && !ctx.needsResume) {
     const verdict = verifyHeldSlot(presence, deviceId, ctx.held);
     if (verdict.kind === 'evicted') {
       return ctx.intent === 'hold' ? evict(ctx, verdict.reason, effects) : { ...ctx, held: null, needsResume: false };

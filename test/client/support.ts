@@ -10,7 +10,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import * as path from 'node:path';
 import { deleteApp, initializeApp, setLogLevel, type FirebaseApp } from 'firebase/app';
 import { connectDatabaseEmulator, getDatabase, ref, update, type Database } from 'firebase/database';
@@ -24,6 +23,7 @@ import {
 } from '../../client-sdk/src';
 import { claimUpdate } from '../../client-sdk/src/database';
 import { emulatorAddress, type EmulatorAddress } from '../helpers/emulator';
+import { TcpProxy } from '../helpers/tcp-proxy';
 
 // Refused writes are part of the protocol (a claim over the limit); keep the SDK's warnings quiet.
 setLogLevel('error');
@@ -68,6 +68,8 @@ export async function owner(method: 'GET' | 'PUT' | 'PATCH', at: string, ns: str
 
 export interface PresenceJson {
   count?: number;
+  /** docs/protocol.md §4.11 */
+  rejoin?: { deviceId: string; at: number };
   generation?: number;
   notBefore?: number;
   ping?: number;
@@ -135,83 +137,17 @@ export async function removeAsServer(
 }
 
 /**
- * A TCP proxy in front of the emulator: `cut()` resets every socket (no close handshake); `freeze()`
- * holds every byte in both directions with the sockets open (an app suspended by its OS, a network
- * that silently drops), and `thaw()` delivers what it held, in order.
+ * Each device's own link to the emulator: the fault-injecting proxy of test/helpers/tcp-proxy.ts
+ * (cut, refuse, freeze/thaw, half-open, delay, a cut between two messages, an expired token).
  */
-export class DeviceLink {
-  private readonly sockets = new Set<Socket>();
-  private accepting = true;
-  private frozen = false;
-  private held: Array<[Socket, Buffer]> = [];
+export type DeviceLink = TcpProxy;
 
-  private constructor(
-    private readonly server: Server,
-    readonly port: number,
-  ) {}
-
-  static async open(): Promise<DeviceLink> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const link = new DeviceLink(server, (server.address() as AddressInfo).port);
-    server.on('connection', (client) => link.accept(client));
-    return link;
-  }
-
-  /** Resets every connection (TCP RST on both sides), like a network failure. */
-  cut(): void {
-    for (const socket of this.sockets) socket.resetAndDestroy();
-    this.sockets.clear();
-    this.held = [];
-  }
-
-  /** Refuses new connections: a cut device then stays away, as a killed app does. */
-  refuse(): void {
-    this.accepting = false;
-  }
-
-  freeze(): void {
-    this.frozen = true;
-  }
-
-  thaw(): void {
-    this.frozen = false;
-    for (const [to, chunk] of this.held.splice(0)) if (!to.destroyed) to.write(chunk);
-  }
-
-  get connections(): number {
-    return this.sockets.size / 2;
-  }
-
-  async close(): Promise<void> {
-    this.refuse();
-    this.cut();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private accept(client: Socket): void {
-    if (!this.accepting) {
-      client.resetAndDestroy();
-      return;
-    }
-    // Looked up per connection: a restarted emulator of this file listens on the same port.
+/** A new link, looking the emulator up per connection: a restarted emulator of this file listens on the same port. */
+export function openLink(): Promise<DeviceLink> {
+  return TcpProxy.start(() => {
     const { host, port } = database();
-    const upstream = connect(port, host);
-    for (const socket of [client, upstream]) {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-      socket.on('error', () => undefined);
-    }
-    const forward = (from: Socket, to: Socket) =>
-      from.on('data', (chunk: Buffer) => {
-        if (this.frozen) this.held.push([to, chunk]);
-        else if (!to.destroyed) to.write(chunk);
-      });
-    forward(client, upstream);
-    forward(upstream, client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  }
+    return { host, port };
+  });
 }
 
 export interface Device {
@@ -245,7 +181,7 @@ export async function connectDevice(
   claims: Record<string, unknown> = {},
 ): Promise<{ db: Database; app: FirebaseApp; link: DeviceLink }> {
   const { host, port } = database();
-  const link = await DeviceLink.open();
+  const link = await openLink();
   links.add(link);
   const app = initializeApp(
     { projectId: 'demo-client', databaseURL: `http://${host}:${port}?ns=${ns}` },
