@@ -21,4 +21,7 @@ export type { SweepStaleSlotsOptions, SweepResult } from './database/sweep';
 // The database instance of a user under PRESENCE_INSTANCES (docs/protocol.md §10), e.g. for the device
 // gate's `databaseFor`.
 export { presenceDatabaseFor } from './database/instances';
+// The configuration in force (the DEVICE_LIMIT_* parameters, docs/adopt.md "Configuration"), for the
+// app's own code that reads or writes the same paths.
+export { deviceLimitConfig } from './params';
 export * from './gate';

@@ -8,7 +8,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { INSTANCE_NAME_PATTERN } from '@device-limit/contract';
+import { CONFIG_NAMES, INSTANCE_NAME_PATTERN, configParamLines } from '@device-limit/contract';
 import type { DemoConfig } from './demo';
 import { HOST, type StackPorts } from './ports';
 
@@ -53,6 +53,8 @@ export function writeFunctionsEnv(dir: string, instances: readonly string[]): vo
     [
       '# Written by the local stack (stack/src/project-folder.ts) for this run only.',
       `PRESENCE_INSTANCES=${instances.join(',')}`,
+      // The stack serves database.rules.json, generated with the contract's defaults: the same here.
+      ...configParamLines(),
       '',
     ].join('\n'),
   );
@@ -123,6 +125,7 @@ export function firebaseEnv(databaseHost: string, namespace: string): NodeJS.Pro
     'FIREBASE_CONFIG',
     // The .env of the generated folder is the one source of the functions' parameters.
     'PRESENCE_INSTANCES',
+    ...Object.values(CONFIG_NAMES).map((names) => names.functionsParam),
   ]) {
     delete env[name];
   }

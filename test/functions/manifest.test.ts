@@ -66,13 +66,14 @@ async function discoverOverHttp(): Promise<Manifest> {
   }
 }
 
-function discoverToFile(): Manifest {
+/** `params`: what firebase-tools would have loaded from the .env files into discovery's environment. */
+function discoverToFile(params: Record<string, string> = {}): Manifest {
   const dir = mkdtempSync(path.join(tmpdir(), 'functions-manifest-'));
   try {
     const output = path.join(dir, 'functions.yaml');
     execFileSync(BIN, [FUNCTIONS_DIR], {
       cwd: FUNCTIONS_DIR,
-      env: discoveryEnv({ FUNCTIONS_MANIFEST_OUTPUT_PATH: output }),
+      env: discoveryEnv({ ...params, FUNCTIONS_MANIFEST_OUTPUT_PATH: output }),
       stdio: ['ignore', 'ignore', 'pipe'],
       timeout: 30_000,
     });
@@ -128,10 +129,19 @@ function expectDeployableManifest(manifest: Manifest): void {
     expect(endpoint(name)).not.toHaveProperty('eventTrigger');
   }
   expect(manifest.requiredAPIs.map((api) => api.api)).toEqual(['cloudscheduler.googleapis.com']);
-  // docs/protocol.md §10: the instances users are spread over, empty by default (the default database).
-  expect(manifest.params).toEqual([
-    expect.objectContaining({ name: 'PRESENCE_INSTANCES', type: 'string', default: '' }),
-  ]);
+  // docs/protocol.md §10: the instances users are spread over, empty by default (the default database);
+  // and the configuration of docs/adopt.md, "Configuration", each with the contract's value as default.
+  expect(manifest.params?.map(({ name, type, default: value }) => ({ name, type, default: value }))).toEqual(
+    expect.arrayContaining([
+      { name: 'PRESENCE_INSTANCES', type: 'string', default: '' },
+      { name: 'DEVICE_LIMIT_PRESENCE_PATH', type: 'string', default: 'presence' },
+      { name: 'DEVICE_LIMIT_LIMITS_PATH', type: 'string', default: 'limits' },
+      { name: 'DEVICE_LIMIT_EVENTS_PATH', type: 'string', default: 'presenceEvents' },
+      { name: 'DEVICE_LIMIT_DEFAULT', type: 'int', default: 2 },
+      { name: 'DEVICE_LIMIT_PLATFORMS', type: 'string', default: 'web,ios,android,macos,windows,linux,other' },
+    ]),
+  );
+  expect(manifest.params).toHaveLength(6);
 }
 
 test('the control API (FUNCTIONS_CONTROL_API, GET /__/functions.yaml) lists exactly the deployable endpoints', async () => {
@@ -140,4 +150,48 @@ test('the control API (FUNCTIONS_CONTROL_API, GET /__/functions.yaml) lists exac
 
 test('the manifest file (FUNCTIONS_MANIFEST_OUTPUT_PATH) lists the same endpoints', () => {
   expectDeployableManifest(discoverToFile());
+}, 60_000);
+
+/** What test/config/configured.int.test.ts deploys: the rules generated with the same values. */
+const CONFIGURED = {
+  DEVICE_LIMIT_PRESENCE_PATH: 'sessions',
+  DEVICE_LIMIT_LIMITS_PATH: 'deviceLimits',
+  DEVICE_LIMIT_EVENTS_PATH: 'sessionEvents',
+  DEVICE_LIMIT_DEFAULT: '3',
+  DEVICE_LIMIT_PLATFORMS: 'web,tv',
+};
+
+test('with the path parameters in the environment (.env), the triggers listen at the configured roots', () => {
+  const manifest = discoverToFile(CONFIGURED);
+  const refOf = (name: string) =>
+    (manifest.endpoints[name]?.eventTrigger as { eventFilterPathPatterns: { ref: string } }).eventFilterPathPatterns
+      .ref;
+  expect(refOf('enforceDeviceLimit')).toBe('deviceLimits/{uid}');
+  expect(refOf('trimPresenceEvents')).toBe('sessionEvents/{uid}/{eventId}');
+  // Still nothing under the presence root, whatever it is called.
+  const refs = Object.values(manifest.endpoints).map(
+    (e) => (e.eventTrigger as { eventFilterPathPatterns?: { ref?: string } } | undefined)?.eventFilterPathPatterns?.ref,
+  );
+  expect(refs.filter((ref) => ref?.split('/')[0] === 'sessions')).toEqual([]);
+}, 60_000);
+
+test('an invalid parameter fails discovery (so `firebase deploy`) with a message naming it', () => {
+  let stderr = '';
+  try {
+    discoverToFile({ ...CONFIGURED, DEVICE_LIMIT_LIMITS_PATH: 'device/limits' });
+  } catch (error) {
+    stderr = String((error as { stderr?: Buffer }).stderr ?? '');
+  }
+  expect(stderr).toContain('DEVICE_LIMIT_LIMITS_PATH must be one database key');
+  expect(stderr).toContain('"device/limits"');
+}, 60_000);
+
+test('functions/.env gives every parameter a value, so `firebase deploy` from this repository does not prompt', () => {
+  const declared = (discoverToFile().params ?? []).map((param) => param.name as string).sort();
+  const env = readFileSync(path.join(FUNCTIONS_DIR, '.env'), 'utf8');
+  const given = [...env.matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1]).sort();
+  expect(given).toEqual(declared);
+  // With the contract's defaults, which are the values database.rules.json was generated with.
+  expect(env).toMatch(/^DEVICE_LIMIT_DEFAULT=2$/m);
+  expect(env).toMatch(/^DEVICE_LIMIT_PRESENCE_PATH=presence$/m);
 }, 60_000);

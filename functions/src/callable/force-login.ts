@@ -8,13 +8,14 @@ import { onCall } from 'firebase-functions/v2/https';
 import { PresenceError } from '../core/errors';
 import { parseForceLoginData, requireCaller } from '../core/validation';
 import { presenceDatabaseFor } from '../database/instances';
+import { deviceLimitConfig } from '../params';
 import { forceLoginDevice, type ForceLoginResult } from '../database/force-login';
 import { withHttpsErrors } from './errors';
 
 export const forceLogin = onCall(
   withHttpsErrors<unknown, ForceLoginResult>(async (request) => {
     const caller = requireCaller(request.auth);
-    const data = parseForceLoginData(request.data);
+    const data = parseForceLoginData(request.data, deviceLimitConfig.platforms);
     if (caller.authTime === undefined) {
       throw new PresenceError('unauthenticated', 'The ID token carries no auth_time claim.');
     }

@@ -4,7 +4,7 @@
  * place the client module and the functions take them from; this module adds what only the server
  * needs (the server timestamp value, uid checks for callable input, the notice shape).
  */
-import { DEFAULT_PATHS, type NoticeReason } from '@device-limit/contract';
+import type { NoticeReason } from '@device-limit/contract';
 
 export {
   AUDIT_REASON_MAX_LENGTH,
@@ -47,9 +47,6 @@ export interface EvictionNotice {
   readonly at: TimestampValue;
   readonly generation: number;
 }
-
-/** `/presence`, without a leading slash (as `db.ref()` takes it): the sweep queries it (§5.3). */
-export const PRESENCE_ROOT = DEFAULT_PATHS.presence;
 
 /**
  * The indexed child of `/presence/{uid}` the sweep orders by (docs/protocol.md §2, §5.3; the rules'

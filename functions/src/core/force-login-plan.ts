@@ -5,13 +5,14 @@
  * `auth_time` so that every session that signed in earlier is shut out by the rules gate even if its
  * client ignores the eviction. Notices older than EVICTION_NOTICE_TTL_MS are dropped (§5).
  */
-import type { Platform, TimestampValue } from './contract';
+import type { TimestampValue } from './contract';
 import { deviceSlots, generationOf, isJsonObject, notBeforeOf, type JsonObject } from './presence';
 import { keepRecentNotices, noticeCutoff } from './repair-plan';
 
 export interface ForceLoginInput {
   readonly deviceId: string;
-  readonly platform: Platform;
+  /** One of the configured platforms (checked by the callable). */
+  readonly platform: string;
   readonly label: string;
   /** The caller's ID token `auth_time`, in seconds (the unit of `notBefore`). */
   readonly authTime: number;

@@ -28,10 +28,14 @@ export function effectiveDeviceLimit(raw: unknown): number {
 
 /**
  * docs/protocol.md §11.1: `/limits/{uid}` (raw value) when it is a number, else `planLimit`, else the
- * default.
+ * default (`DEVICE_LIMIT_DEFAULT`, the same number the rules were generated with).
  */
-export function deviceLimitFor(override: unknown, planLimit: number | null): number {
-  if (typeof override !== 'number' || !Number.isFinite(override)) return planLimit ?? DEFAULT_DEVICE_LIMIT;
+export function deviceLimitFor(
+  override: unknown,
+  planLimit: number | null,
+  defaultLimit: number = DEFAULT_DEVICE_LIMIT,
+): number {
+  if (typeof override !== 'number' || !Number.isFinite(override)) return planLimit ?? defaultLimit;
   return Math.max(MIN_DEVICE_LIMIT, Math.floor(override));
 }
 

@@ -46,6 +46,8 @@ export interface PresencePlan {
 export interface LimitSources {
   readonly override: unknown;
   readonly planLimit?: number | null;
+  /** The limit when neither sets one (`DEVICE_LIMIT_DEFAULT`); default the contract's. */
+  readonly defaultLimit?: number;
 }
 
 export interface RepairOptions {
@@ -151,8 +153,8 @@ export function sweptLastActive(current: JsonObject, remaining: readonly DeviceS
 /** The limit `options` set for `current` (docs/protocol.md §11.1). */
 export function limitIn(current: unknown, options: Pick<RepairOptions, 'limit'>): number {
   if (typeof options.limit === 'number') return options.limit;
-  const { override, planLimit } = options.limit;
-  return deviceLimitFor(override, planLimit !== undefined ? planLimit : planLimitOf(current));
+  const { override, planLimit, defaultLimit } = options.limit;
+  return deviceLimitFor(override, planLimit !== undefined ? planLimit : planLimitOf(current), defaultLimit);
 }
 
 export function planRepair(current: unknown, options: RepairOptions): PresencePlan {

@@ -13,7 +13,6 @@ import {
   MIN_DEVICE_LIMIT,
   PLATFORMS,
   UID_MAX_LENGTH,
-  type Platform,
 } from './contract';
 import { PresenceError } from './errors';
 import { isValidDeviceLimit, planLimitFromClaims } from './limit-policy';
@@ -64,11 +63,12 @@ export function parseDeviceId(value: unknown, field = 'deviceId'): string {
   return value;
 }
 
-export function parsePlatform(value: unknown): Platform {
-  if (typeof value !== 'string' || !(PLATFORMS as readonly string[]).includes(value)) {
-    throw new PresenceError('invalid-argument', `platform must be one of ${PLATFORMS.join(', ')}.`);
+/** `platforms`: the configured list (`DEVICE_LIMIT_PLATFORMS`), the one the rules were generated with. */
+export function parsePlatform(value: unknown, platforms: readonly string[] = PLATFORMS): string {
+  if (typeof value !== 'string' || !platforms.includes(value)) {
+    throw new PresenceError('invalid-argument', `platform must be one of ${platforms.join(', ')}.`);
   }
-  return value as Platform;
+  return value;
 }
 
 export function parseLabel(value: unknown): string {
@@ -98,15 +98,16 @@ export function parseUid(value: unknown): string {
 
 export interface ForceLoginData {
   readonly deviceId: string;
-  readonly platform: Platform;
+  /** One of the configured platforms. */
+  readonly platform: string;
   readonly label: string;
 }
 
-export function parseForceLoginData(data: unknown): ForceLoginData {
+export function parseForceLoginData(data: unknown, platforms: readonly string[] = PLATFORMS): ForceLoginData {
   const object = requireObject(data, ['deviceId', 'platform', 'label']);
   return {
     deviceId: parseDeviceId(object.deviceId),
-    platform: parsePlatform(object.platform),
+    platform: parsePlatform(object.platform, platforms),
     label: parseLabel(object.label),
   };
 }

@@ -7,6 +7,7 @@ import type { Database } from 'firebase-admin/database';
 import type { AuditEvent } from '../core/audit';
 import { selectAuditTrim } from '../core/audit';
 import { PRESENCE_EVENTS_MAX, presenceEventsPath } from '../core/contract';
+import { deviceLimitConfig } from '../params';
 
 export async function appendAuditEvents(
   db: Database,
@@ -15,7 +16,7 @@ export async function appendAuditEvents(
   max = PRESENCE_EVENTS_MAX,
 ): Promise<void> {
   if (events.length === 0) return;
-  const ref = db.ref(presenceEventsPath(uid));
+  const ref = db.ref(presenceEventsPath(uid, deviceLimitConfig.paths));
   const updates: Record<string, AuditEvent> = {};
   // Push ids are generated in order by one client, so events of one call keep their order.
   for (const event of events) updates[ref.push().key] = event;
@@ -29,7 +30,7 @@ export async function appendAuditEvents(
  * also clears any backlog left by an earlier failed trim.
  */
 export async function trimAuditTrail(db: Database, uid: string, max = PRESENCE_EVENTS_MAX): Promise<number> {
-  const ref = db.ref(presenceEventsPath(uid));
+  const ref = db.ref(presenceEventsPath(uid, deviceLimitConfig.paths));
   const newest = await ref
     .orderByKey()
     .limitToLast(max + 1)

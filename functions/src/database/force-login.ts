@@ -3,20 +3,22 @@
  */
 import type { Database } from 'firebase-admin/database';
 import { auditEvent, type AuditEvent } from '../core/audit';
-import { SERVER_TIMESTAMP, presencePath, type Platform } from '../core/contract';
+import { SERVER_TIMESTAMP, presencePath } from '../core/contract';
 import { PresenceError } from '../core/errors';
 import { planForceLogin } from '../core/force-login-plan';
 import { appendAuditEvents } from './audit-trail';
 import { limitIn } from '../core/repair-plan';
 import { readLimitOverride } from './limits';
 import { transactPlan } from './transaction';
+import { deviceLimitConfig } from '../params';
 
 export interface ForceLoginRequest {
   readonly uid: string;
   /** The caller's ID token `auth_time` (seconds). */
   readonly authTime: number;
   readonly deviceId: string;
-  readonly platform: Platform;
+  /** One of the configured platforms (`DEVICE_LIMIT_PLATFORMS`). */
+  readonly platform: string;
   readonly label: string;
   /** The caller's plan limit, its ID token's `deviceLimit` claim (null: none; docs/protocol.md §11.1). */
   readonly planLimit?: number | null;
@@ -35,10 +37,11 @@ export async function forceLoginDevice(db: Database, request: ForceLoginRequest)
   // §11.1: the override, else the caller's plan (or, without one given, the server's copy), else the default.
   const sources = {
     override: await readLimitOverride(db, request.uid),
+    defaultLimit: deviceLimitConfig.defaultLimit,
     ...(request.planLimit !== undefined ? { planLimit: request.planLimit } : {}),
   };
   const outcome = await transactPlan(
-    db.ref(presencePath(request.uid)),
+    db.ref(presencePath(request.uid, deviceLimitConfig.paths)),
     (current) =>
       planForceLogin(current, {
         ...request,

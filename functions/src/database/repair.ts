@@ -11,6 +11,7 @@ import { planRepair, type RepairOptions, type Removal } from '../core/repair-pla
 import { appendAuditEvents } from './audit-trail';
 import { readLimitOverride } from './limits';
 import { transactPlan } from './transaction';
+import { deviceLimitConfig } from '../params';
 
 export interface RepairUserOptions {
   /** Server time in ms (default `Date.now()`), for the notice TTL. */
@@ -48,6 +49,7 @@ export async function repairUserPresence(
 ): Promise<RepairResult> {
   const limit: RepairOptions['limit'] = options.limit ?? {
     override: await readLimitOverride(db, uid),
+    defaultLimit: deviceLimitConfig.defaultLimit,
     ...(options.planLimit !== undefined ? { planLimit: options.planLimit } : {}),
   };
   const planOptions: RepairOptions = {
@@ -59,7 +61,7 @@ export async function repairUserPresence(
     staleBefore: options.staleBefore,
   };
   const outcome = await transactPlan(
-    db.ref(presencePath(uid)),
+    db.ref(presencePath(uid, deviceLimitConfig.paths)),
     (current) => planRepair(current, planOptions),
     (candidate) => (candidate.changed ? candidate.next : undefined),
   );

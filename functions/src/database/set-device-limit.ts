@@ -13,6 +13,7 @@ import { MAX_DEVICE_LIMIT, MIN_DEVICE_LIMIT } from '../core/contract';
 import { PresenceError } from '../core/errors';
 import { effectiveDeviceLimit, isValidDeviceLimit } from '../core/limit-policy';
 import { repairUserPresence, type RepairResult } from './repair';
+import { deviceLimitConfig } from '../params';
 
 export interface SetDeviceLimitResult {
   /** The limit now in force (the default when `limit` was null). */
@@ -22,7 +23,7 @@ export interface SetDeviceLimitResult {
 }
 
 export async function applyDeviceLimit(db: Database, uid: string, limit: number | null): Promise<SetDeviceLimitResult> {
-  await db.ref(limitPath(uid)).set(limit);
+  await db.ref(limitPath(uid, deviceLimitConfig.paths)).set(limit);
   // Back to null: the plan limit (the server's copy, §11.1) or the default applies again, so the
   // repair reads the precedence itself instead of taking the default.
   const result = await repairUserPresence(db, uid, {

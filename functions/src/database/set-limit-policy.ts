@@ -8,11 +8,12 @@ import { isLimitPolicy, type LimitPolicy } from '@device-limit/contract';
 import type { Database } from 'firebase-admin/database';
 import { presencePath } from '../core/contract';
 import { PresenceError } from '../core/errors';
+import { deviceLimitConfig } from '../params';
 
 export async function setLimitPolicy(db: Database, uid: string, policy: LimitPolicy | null): Promise<void> {
   if (policy !== null && !isLimitPolicy(policy)) {
     throw new PresenceError('invalid-argument', "policy must be 'refuse', 'evict-least-recent' or null.");
   }
   // A plain write, not a transaction: no other field depends on it, and the rules let no client write it.
-  await db.ref(`${presencePath(uid)}/policy`).set(policy);
+  await db.ref(`${presencePath(uid, deviceLimitConfig.paths)}/policy`).set(policy);
 }

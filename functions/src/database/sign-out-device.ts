@@ -9,11 +9,12 @@ import { PresenceError } from '../core/errors';
 import { planSignOutDevice } from '../core/sign-out-plan';
 import { appendAuditEvents } from './audit-trail';
 import { transactPlan } from './transaction';
+import { deviceLimitConfig } from '../params';
 
 export async function signOutUserDevice(db: Database, uid: string, deviceId: string): Promise<void> {
   const now = Date.now();
   const outcome = await transactPlan(
-    db.ref(presencePath(uid)),
+    db.ref(presencePath(uid, deviceLimitConfig.paths)),
     (current) => planSignOutDevice(current, { deviceId, stamp: SERVER_TIMESTAMP, now }),
     (plan) => (plan.kind === 'applied' ? plan.next : undefined),
   );

@@ -11,7 +11,7 @@
  * the scheduled function `sweepStalePresence` calls it with `Date.now()`.
  */
 import type { Database } from 'firebase-admin/database';
-import { LAST_ACTIVE_KEY, PRESENCE_ROOT } from '../core/contract';
+import { LAST_ACTIVE_KEY } from '../core/contract';
 import { mapWithConcurrency } from '../core/concurrency';
 import {
   LAST_ACTIVE_QUERY_START,
@@ -21,6 +21,7 @@ import {
   type SweepOptions,
 } from '../core/sweep-selection';
 import { repairUserPresence } from './repair';
+import { deviceLimitConfig } from '../params';
 
 export interface SweepStaleSlotsOptions extends SweepOptions {
   /** Stop after visiting this many users in one run (the next run continues). Default 1000. */
@@ -58,7 +59,8 @@ export async function sweepStaleSlots(db: Database, options: SweepStaleSlotsOpti
       truncated = true;
       break;
     }
-    const ordered = db.ref(PRESENCE_ROOT).orderByChild(LAST_ACTIVE_KEY);
+    // DEVICE_LIMIT_PRESENCE_PATH: where the rules put the `.indexOn` this query needs.
+    const ordered = db.ref(deviceLimitConfig.paths.presence).orderByChild(LAST_ACTIVE_KEY);
     const started = cursor
       ? ordered.startAfter(cursor.lastActive, cursor.uid)
       : ordered.startAt(LAST_ACTIVE_QUERY_START);

@@ -4,10 +4,11 @@
  * wrapper (on-call.ts) are thin adapters around {@link DeviceGate.check} and
  * {@link DeviceGate.checkVerified}.
  */
-import { DEFAULT_PATHS, DEVICE_ID_PATTERN } from '@device-limit/contract';
+import { DEVICE_ID_PATTERN } from '@device-limit/contract';
 import { getAuth, type DecodedIdToken } from 'firebase-admin/auth';
 import { getDatabase, type Database } from 'firebase-admin/database';
 import { adminApp } from '../database/app';
+import { deviceLimitConfig } from '../params';
 import { adminPresenceSource } from './admin-source';
 import { decideSlot } from './decision';
 import { invalidDeviceId, unauthenticated, type GateRefusal } from './refusal';
@@ -23,7 +24,7 @@ export interface DeviceGateContext {
 }
 
 export interface DeviceGateOptions {
-  /** The root of the presence nodes (docs/protocol.md §2); default `presence`. */
+  /** The root of the presence nodes (docs/protocol.md §2); default `DEVICE_LIMIT_PRESENCE_PATH` (`presence`). */
   readonly presenceRoot?: string;
   /** The database holding `/presence`; default the default app's `getDatabase()`. */
   readonly database?: Database;
@@ -64,7 +65,7 @@ export class DeviceGate {
 
   constructor(options: DeviceGateOptions = {}) {
     const clock = options.clock ?? systemClock;
-    const presenceRoot = (options.presenceRoot ?? DEFAULT_PATHS.presence).replace(/^\/+|\/+$/g, '');
+    const presenceRoot = (options.presenceRoot ?? deviceLimitConfig.paths.presence).replace(/^\/+|\/+$/g, '');
     if (options.database && options.databaseFor) {
       throw new TypeError('Pass either `database` or `databaseFor`, not both.');
     }

@@ -15,12 +15,20 @@ import { isEventTooOld } from '../core/retry-policy';
 import { databaseForInstance } from '../database/app';
 import { warnIfNotHome } from '../database/instances';
 import { enforceDeviceLimitFor } from '../database/set-device-limit';
+import { refIsUnder, wrongRootMessage } from '../core/config';
+import { deviceLimitConfig, limitsPathParam } from '../params';
 
 // `instance: '*'`: every database instance of the project (docs/protocol.md §10); a limit lives on its
-// user's instance, and this writes back there.
+// user's instance, and this writes back there. The root is DEVICE_LIMIT_LIMITS_PATH (params.ts).
 export const enforceDeviceLimit = onValueWritten(
-  { ref: '/limits/{uid}', instance: '*', retry: true },
+  { ref: `/${deviceLimitConfig.paths.limits}/{uid}`, instance: '*', retry: true },
   async (event) => {
+    if (!refIsUnder(event.ref, deviceLimitConfig.paths.limits)) {
+      logger.error(
+        wrongRootMessage('enforceDeviceLimit', event.ref, limitsPathParam.name, deviceLimitConfig.paths.limits),
+      );
+      return;
+    }
     if (isEventTooOld(event.time, Date.now())) {
       logger.warn('enforceDeviceLimit: dropping an event older than the retry bound', {
         id: event.id,

@@ -19,11 +19,20 @@ import { onValueCreated } from 'firebase-functions/v2/database';
 import { isEventTooOld } from '../core/retry-policy';
 import { databaseForInstance } from '../database/app';
 import { trimAuditTrail } from '../database/audit-trail';
+import { refIsUnder, wrongRootMessage } from '../core/config';
+import { deviceLimitConfig, eventsPathParam } from '../params';
 
 export const trimPresenceEvents = onValueCreated(
-  // Every database instance of the project (docs/protocol.md §10): the trail lives on its user's instance.
-  { ref: '/presenceEvents/{uid}/{eventId}', instance: '*', retry: true },
+  // Every database instance of the project (docs/protocol.md §10): the trail lives on its user's
+  // instance. The root is DEVICE_LIMIT_EVENTS_PATH (params.ts).
+  { ref: `/${deviceLimitConfig.paths.presenceEvents}/{uid}/{eventId}`, instance: '*', retry: true },
   async (event) => {
+    if (!refIsUnder(event.ref, deviceLimitConfig.paths.presenceEvents)) {
+      logger.error(
+        wrongRootMessage('trimPresenceEvents', event.ref, eventsPathParam.name, deviceLimitConfig.paths.presenceEvents),
+      );
+      return;
+    }
     if (isEventTooOld(event.time, Date.now())) {
       logger.warn('trimPresenceEvents: dropping an event older than the retry bound', {
         id: event.id,
