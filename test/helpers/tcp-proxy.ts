@@ -45,7 +45,8 @@ interface Pipe {
   /** Messages of our own, written once the delivered stream is between two messages. */
   readonly injections: Buffer[];
   deliveredAtBoundary: boolean;
-  pumping: boolean;
+  /** The timer of a unit not yet due (latency), cleared when the connection goes. */
+  timer: NodeJS.Timeout | null;
 }
 
 interface Pair {
@@ -68,6 +69,9 @@ export class TcpProxy {
   private frozen = false;
   private latencyMs = 0;
   private cutAfter: ClientMessageMatch | null = null;
+  private holdFrom: ClientMessageMatch | null = null;
+  /** The device dies with the cut: it does not come back. */
+  private refuseAfterCut = false;
 
   private constructor(
     private readonly server: Server,
@@ -154,8 +158,18 @@ export class TcpProxy {
    * Delivers the next client message that `match`es, then drops that connection (the server sees a
    * clean end right after it, the client a reset) before anything else crosses it.
    */
-  cutAfterClientMessage(match: ClientMessageMatch): void {
+  cutAfterClientMessage(match: ClientMessageMatch, options: { readonly thenRefuse?: boolean } = {}): void {
     this.cutAfter = match;
+    this.refuseAfterCut = options.thenRefuse === true;
+  }
+
+  /**
+   * Stalls the link (as `freeze()`) from the next client message that `match`es, that message
+   * included: it and what follows stay in flight, e.g. a claim the SDK sent just before its network
+   * stopped delivering.
+   */
+  holdFromClientMessage(match: ClientMessageMatch): void {
+    this.holdFrom = match;
   }
 
   /**
@@ -208,7 +222,7 @@ export class TcpProxy {
       outbox: [],
       injections: [],
       deliveredAtBoundary: false,
-      pumping: false,
+      timer: null,
     });
     const pair: Pair = {
       client,
@@ -235,9 +249,14 @@ export class TcpProxy {
     for (const unit of pipe.splitter.push(chunk)) {
       if (!this.pairs.has(pair)) return;
       if (pipe === pair.down && this.isSwallowed(pair, unit)) continue;
+      if (pipe === pair.up && this.holdFrom && this.matches(unit, this.holdFrom)) {
+        this.holdFrom = null;
+        this.frozen = true;
+      }
       this.enqueue(pipe, unit.bytes, pipe.splitter.atBoundary);
       if (pipe === pair.up && this.cutAfter && this.matches(unit, this.cutAfter)) {
         this.cutAfter = null;
+        if (this.refuseAfterCut) this.accepting = false;
         // Written now, whatever the latency; a FIN after it lets the server read it, then see the end.
         for (const queued of pipe.outbox.splice(0)) pipe.to.write(queued.bytes);
         this.pairs.delete(pair);
@@ -275,14 +294,13 @@ export class TcpProxy {
 
   /** Writes the units that are due, in order; a unit not yet due arms one timer for itself. */
   private pump(pipe: Pipe): void {
-    while (!pipe.pumping && !this.frozen) {
+    while (pipe.timer === null && !this.frozen) {
       const next = pipe.outbox[0];
       if (!next) return;
       const wait = next.due - performance.now();
       if (wait > 0) {
-        pipe.pumping = true;
-        setTimeout(() => {
-          pipe.pumping = false;
+        pipe.timer = setTimeout(() => {
+          pipe.timer = null;
           this.pump(pipe);
         }, wait);
         return;
@@ -295,6 +313,11 @@ export class TcpProxy {
   }
 
   private drop(pair: Pair): void {
+    for (const pipe of [pair.up, pair.down]) {
+      if (pipe.timer !== null) clearTimeout(pipe.timer);
+      pipe.timer = null;
+      pipe.outbox.length = 0;
+    }
     this.pairs.delete(pair);
     pair.client.resetAndDestroy();
     pair.upstream.resetAndDestroy();
