@@ -4,7 +4,16 @@
  * module agree on); what is only the client's — the reasons it reports, label normalising, the bounds
  * of its own options — is defined here. Nothing here imports `firebase`.
  */
-import { LEASE_RENEWAL_MS, LABEL_MAX_LENGTH, STALE_AFTER_MS, isValidLabel } from '@device-limit/contract';
+import {
+  LEASE_RENEWAL_MS,
+  LABEL_MAX_LENGTH,
+  STALE_AFTER_MS,
+  isConfigError,
+  isValidLabel,
+  resolveConfig,
+  type DeviceLimitConfig,
+  type DeviceLimitConfigInput,
+} from '@device-limit/contract';
 import { DeviceLimitError } from './errors';
 
 export {
@@ -24,7 +33,15 @@ export {
   presenceEventsPath,
   presencePath,
 } from '@device-limit/contract';
-export type { LimitPolicy, NoticeReason, Platform } from '@device-limit/contract';
+export type {
+  ContractPaths,
+  DeviceLimitConfig,
+  DeviceLimitConfigInput,
+  LimitPolicy,
+  NoticeReason,
+  Platform,
+} from '@device-limit/contract';
+export { DEFAULT_CONFIG, DEFAULT_PATHS } from '@device-limit/contract';
 export { LIMIT_POLICIES, isLimitPolicy } from '@device-limit/contract';
 
 /**
@@ -96,4 +113,31 @@ export function resolveLabel(label: string | undefined, fallback: string): strin
   const code = chosen.charCodeAt(end - 1);
   if (code >= 0xd800 && code <= 0xdbff) end -= 1;
   return chosen.slice(0, end);
+}
+
+/**
+ * The app's `paths`, `defaultLimit` and `platforms` options (docs/adopt.md, "Configuration"), checked
+ * by the validator the rules CLI and the functions use, so a value the rules were generated with is
+ * accepted here and the other way round. A bad one is a `device-limit/invalid-argument` error that
+ * names the option (`paths.presence must be one database key …`).
+ */
+export function resolveClientConfig(options: DeviceLimitConfigInput): DeviceLimitConfig {
+  try {
+    return resolveConfig(options, 'clientOption');
+  } catch (error) {
+    if (!isConfigError(error)) throw error;
+    throw new DeviceLimitError(
+      'device-limit/invalid-argument',
+      `${error.message}; give the same values to the rules (device-limit rules), the functions (DEVICE_LIMIT_* parameters) and every client.`,
+      { cause: error },
+    );
+  }
+}
+
+/** The message of a platform outside the configured list: which ones are accepted, and where they are set. */
+export function unknownPlatformMessage(platform: unknown, platforms: readonly string[]): string {
+  return (
+    `platform must be one of ${platforms.join(', ')} (got ${String(platform)}). To accept other platforms, ` +
+    "pass them as `platforms`, the same list as the rules' --platforms and the functions' DEVICE_LIMIT_PLATFORMS."
+  );
 }

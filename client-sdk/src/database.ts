@@ -3,10 +3,12 @@
  * modular SDK. This is the only file of the session that imports `firebase/database`.
  *
  * Claims, releases and sweeps are multi-location updates at the database root, because their audit
- * event (§6) lives outside `/presence/{uid}`; renewals and pings stay at `/presence/{uid}`.
+ * event (§6) lives outside `/presence/{uid}`; renewals and pings stay at `/presence/{uid}`. The roots
+ * are the app's `paths` (docs/adopt.md, "Configuration"), the protocol's by default: each builder
+ * takes them last.
  */
 import { increment, onDisconnect, onValue, push, ref, serverTimestamp, update, type Database } from 'firebase/database';
-import { limitPath, presenceEventsPath, presencePath, type Platform } from './contract';
+import { DEFAULT_PATHS, limitPath, presenceEventsPath, presencePath, type ContractPaths } from './contract';
 import { DeviceLimitError, isPermissionDenied } from './errors';
 import { presenceFromValue, type PresenceView } from './presence';
 
@@ -22,21 +24,27 @@ const REFUSED: WriteOutcome = { kind: 'refused' };
 export type ReleaseEventReason = 'signed-out' | 'idle' | 'disconnected' | 'error';
 
 /** One audit event (§6) at its root path, or nothing when the app turned the events off (`eventId` null). */
-function auditEvent(uid: string, eventId: string | null, event: Record<string, unknown>): Record<string, unknown> {
+function auditEvent(
+  uid: string,
+  eventId: string | null,
+  event: Record<string, unknown>,
+  paths: ContractPaths,
+): Record<string, unknown> {
   if (eventId === null) return {};
-  return { [`${presenceEventsPath(uid)}/${eventId}`]: { ...event, at: serverTimestamp() } };
+  return { [`${presenceEventsPath(uid, paths)}/${eventId}`]: { ...event, at: serverTimestamp() } };
 }
 
 /** §4.2: the claim, at the root. */
 export function claimUpdate(
   uid: string,
   deviceId: string,
-  device: { readonly generation: number; readonly platform: Platform; readonly label: string },
+  device: { readonly generation: number; readonly platform: string; readonly label: string },
   eventId: string | null,
   planLimit?: number | null,
   clearRejoin = false,
+  paths: ContractPaths = DEFAULT_PATHS,
 ): Record<string, unknown> {
-  const p = presencePath(uid);
+  const p = presencePath(uid, paths);
   return {
     // §4.11: this install's own rejoin reservation (or an expired one) ends with its claim.
     ...(clearRejoin ? { [`${p}/rejoin`]: null } : {}),
@@ -54,7 +62,7 @@ export function claimUpdate(
     [`${p}/lastActive`]: serverTimestamp(),
     // A notice about this install that it has already acted on (§4.8: the next claim deletes it).
     [`${p}/evicted/${deviceId}`]: null,
-    ...auditEvent(uid, eventId, { type: 'claimed', deviceId }),
+    ...auditEvent(uid, eventId, { type: 'claimed', deviceId }, paths),
   };
 }
 
@@ -67,20 +75,21 @@ export function replaceUpdate(
   uid: string,
   deviceId: string,
   victim: string,
-  device: { readonly generation: number; readonly platform: Platform; readonly label: string },
+  device: { readonly generation: number; readonly platform: string; readonly label: string },
   eventIds: { readonly claimed: string | null; readonly released: string | null },
   planLimit?: number | null,
+  paths: ContractPaths = DEFAULT_PATHS,
 ): Record<string, unknown> {
-  const p = presencePath(uid);
+  const p = presencePath(uid, paths);
   // The claim of §4.2 without its count move: a replace keeps `count`.
-  const claim = claimUpdate(uid, deviceId, device, eventIds.claimed, planLimit);
+  const claim = claimUpdate(uid, deviceId, device, eventIds.claimed, planLimit, false, paths);
   delete claim[`${p}/count`];
   return {
     ...claim,
     [`${p}/replaced`]: victim,
     [`${p}/devices/${victim}`]: null,
     [`${p}/evicted/${victim}`]: { reason: 'replaced', at: serverTimestamp(), generation: device.generation },
-    ...auditEvent(uid, eventIds.released, { type: 'released', deviceId: victim, reason: 'replaced' }),
+    ...auditEvent(uid, eventIds.released, { type: 'released', deviceId: victim, reason: 'replaced' }, paths),
   };
 }
 
@@ -90,13 +99,14 @@ export function releaseUpdate(
   deviceId: string,
   reason: ReleaseEventReason,
   eventId: string | null,
+  paths: ContractPaths = DEFAULT_PATHS,
 ): Record<string, unknown> {
-  const p = presencePath(uid);
+  const p = presencePath(uid, paths);
   return {
     [`${p}/count`]: increment(-1),
     [`${p}/op`]: deviceId,
     [`${p}/devices/${deviceId}`]: null,
-    ...auditEvent(uid, eventId, { type: 'released', deviceId, reason }),
+    ...auditEvent(uid, eventId, { type: 'released', deviceId, reason }, paths),
   };
 }
 
@@ -111,10 +121,11 @@ export function disconnectReleaseUpdate(
   uid: string,
   deviceId: string,
   eventId: string | null,
+  paths: ContractPaths = DEFAULT_PATHS,
 ): Record<string, unknown> {
   return {
-    ...releaseUpdate(uid, deviceId, 'disconnected', eventId),
-    [`${presencePath(uid)}/rejoin`]: { deviceId, at: serverTimestamp() },
+    ...releaseUpdate(uid, deviceId, 'disconnected', eventId, paths),
+    [`${presencePath(uid, paths)}/rejoin`]: { deviceId, at: serverTimestamp() },
   };
 }
 
@@ -124,14 +135,15 @@ export function sweepUpdate(
   deviceId: string,
   generation: number,
   eventId: string | null,
+  paths: ContractPaths = DEFAULT_PATHS,
 ): Record<string, unknown> {
-  const p = presencePath(uid);
+  const p = presencePath(uid, paths);
   return {
     [`${p}/count`]: increment(-1),
     [`${p}/op`]: deviceId,
     [`${p}/devices/${deviceId}`]: null,
     [`${p}/evicted/${deviceId}`]: { reason: 'swept', at: serverTimestamp(), generation },
-    ...auditEvent(uid, eventId, { type: 'swept', deviceId }),
+    ...auditEvent(uid, eventId, { type: 'swept', deviceId }, paths),
   };
 }
 
@@ -158,16 +170,25 @@ export class PresenceGateway {
     private readonly db: Database,
     private readonly uid: string,
     private readonly deviceId: string,
-    private readonly options: { readonly auditEvents: boolean },
-  ) {}
+    private readonly options: { readonly auditEvents: boolean; readonly paths?: ContractPaths },
+  ) {
+    this.paths = options.paths ?? DEFAULT_PATHS;
+  }
+
+  /** The app's roots (its `paths` option). */
+  private readonly paths: ContractPaths;
 
   private get presenceRef() {
-    return ref(this.db, presencePath(this.uid));
+    return ref(this.db, presencePath(this.uid, this.paths));
+  }
+
+  private get eventsRef() {
+    return ref(this.db, presenceEventsPath(this.uid, this.paths));
   }
 
   /** A push id generated on the client (no round trip), or null when audit events are off. */
   private eventId(): string | null {
-    return this.options.auditEvents ? push(ref(this.db, presenceEventsPath(this.uid))).key : null;
+    return this.options.auditEvents ? push(this.eventsRef).key : null;
   }
 
   /**
@@ -177,13 +198,13 @@ export class PresenceGateway {
    */
   async claim(
     generation: number,
-    platform: Platform,
+    platform: string,
     label: string,
     options: { readonly planLimit?: number | null; readonly clearRejoin?: boolean } = {},
   ): Promise<WriteOutcome> {
     const device = { generation, platform, label };
     return this.takeSlot(
-      claimUpdate(this.uid, this.deviceId, device, this.eventId(), options.planLimit, options.clearRejoin),
+      claimUpdate(this.uid, this.deviceId, device, this.eventId(), options.planLimit, options.clearRejoin, this.paths),
     );
   }
 
@@ -191,7 +212,7 @@ export class PresenceGateway {
   replace(
     generation: number,
     victim: string,
-    platform: Platform,
+    platform: string,
     label: string,
     planLimit?: number | null,
   ): Promise<WriteOutcome> {

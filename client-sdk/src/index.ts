@@ -11,11 +11,12 @@ export type {
   DeviceSessionState,
   DeviceSessionStatus,
   DeviceSessionUser,
+  DeviceLimitConfigOptions,
   ReleaseReason,
   TabCoordination,
 } from './session-api';
 export { listDevices, onDevicesChanged, signOutDevice, forceLogin, repairPresence } from './remote';
-export type { ForceLoginDevice } from './remote';
+export type { ForceLoginDevice, ListDevicesOptions } from './remote';
 export { presenceDatabaseFor } from './shards';
 export type { DatabaseShardList, DatabaseShardResolver, PresenceDatabase, ShardEmulator } from './shards';
 export type { DeviceEntry, DeviceListEntry } from './presence';
@@ -33,7 +34,7 @@ export {
   REJOIN_WINDOW_MS,
   STALE_AFTER_MS,
 } from './contract';
-export type { EvictionReason, Platform } from './contract';
+export type { ContractPaths, EvictionReason, Platform } from './contract';
 export type { Logger } from './logger';
 export type { LeaseStore, LockManagerLike, TabChannel } from './tab-election';
 export type { Timers } from './timers';

@@ -8,23 +8,38 @@
  */
 import { get, onValue, ref } from 'firebase/database';
 import { httpsCallable, type Functions } from 'firebase/functions';
-import { isPlatform, isValidDeviceId, presencePath, type Platform } from './contract';
+import { isValidDeviceId, presencePath, resolveClientConfig, unknownPlatformMessage } from './contract';
 import { DeviceLimitError } from './errors';
 import { listDeviceEntries, presenceFromValue, type DeviceListEntry } from './presence';
+import type { DeviceLimitConfigOptions } from './session-api';
 import { presenceDatabaseFor, type PresenceDatabase } from './shards';
 
 /**
+ * The options of {@link listDevices}: this install's deviceId (to mark it `current`), and the app's
+ * configuration, the same one its sessions are started with (only `paths` matters here).
+ */
+export interface ListDevicesOptions extends DeviceLimitConfigOptions {
+  readonly currentDeviceId?: string | null;
+}
+
+/**
  * The user's devices holding a slot, oldest claim first; `current` marks `currentDeviceId`. `database`
- * is the app's `Database` or the shard configuration (§10), as for `startDeviceSession`.
+ * is the app's `Database` or the shard configuration (§10), as for `startDeviceSession`. The third
+ * argument is this install's deviceId, or the options (`{ currentDeviceId, paths }`).
  */
 export async function listDevices(
   database: PresenceDatabase,
   uid: string,
-  currentDeviceId: string | null = null,
+  currentDeviceIdOrOptions: string | null | ListDevicesOptions = null,
 ): Promise<DeviceListEntry[]> {
+  const options: ListDevicesOptions =
+    typeof currentDeviceIdOrOptions === 'object' && currentDeviceIdOrOptions !== null
+      ? currentDeviceIdOrOptions
+      : { currentDeviceId: currentDeviceIdOrOptions };
+  const { paths } = resolveClientConfig(options);
   const db = presenceDatabaseFor(database, uid, 'listDevices');
-  const snapshot = await get(ref(db, presencePath(uid)));
-  return listDeviceEntries(presenceFromValue(snapshot.val()), currentDeviceId);
+  const snapshot = await get(ref(db, presencePath(uid, paths)));
+  return listDeviceEntries(presenceFromValue(snapshot.val()), options.currentDeviceId ?? null);
 }
 
 /** Live version of {@link listDevices}; returns the unsubscribe function. */
@@ -32,15 +47,18 @@ export function onDevicesChanged(
   database: PresenceDatabase,
   uid: string,
   listener: (devices: DeviceListEntry[]) => void,
-  options: { readonly currentDeviceId?: string | null; readonly onError?: (error: DeviceLimitError) => void } = {},
+  options: ListDevicesOptions & { readonly onError?: (error: DeviceLimitError) => void } = {},
 ): () => void {
+  const { paths } = resolveClientConfig(options);
   const db = presenceDatabaseFor(database, uid, 'onDevicesChanged');
   return onValue(
-    ref(db, presencePath(uid)),
+    ref(db, presencePath(uid, paths)),
     (snapshot) => listener(listDeviceEntries(presenceFromValue(snapshot.val()), options.currentDeviceId ?? null)),
     (cause) =>
       options.onError?.(
-        new DeviceLimitError('device-limit/permission-denied', `Reading ${presencePath(uid)} was refused.`, { cause }),
+        new DeviceLimitError('device-limit/permission-denied', `Reading ${presencePath(uid, paths)} was refused.`, {
+          cause,
+        }),
       ),
   );
 }
@@ -67,7 +85,8 @@ export async function signOutDevice(functions: Functions, deviceId: string): Pro
 /** The device that takes the slot in a force login. A {@link DeviceSession} fits. */
 export interface ForceLoginDevice {
   readonly deviceId: string | null;
-  readonly platform: Platform;
+  /** One of the configured `platforms`. */
+  readonly platform: string;
   readonly label: string;
   /** When present (a DeviceSession), called after the function so the session resumes its new entry. */
   claim?(): void;
@@ -77,8 +96,15 @@ export interface ForceLoginDevice {
  * §5.1: takes a slot for `device` and evicts every other device of the user (they report `evicted`
  * with `force-login`, and sessions signed in before this one are shut out by the rules gate). Given a
  * session, the session then registers its onDisconnect for the new entry and becomes `active`.
+ * `options` is the app's configuration, as given to its sessions: `device.platform` is checked against
+ * its `platforms` here, and against `DEVICE_LIMIT_PLATFORMS` by the function.
  */
-export async function forceLogin(functions: Functions, device: ForceLoginDevice): Promise<void> {
+export async function forceLogin(
+  functions: Functions,
+  device: ForceLoginDevice,
+  options: DeviceLimitConfigOptions = {},
+): Promise<void> {
+  const { platforms } = resolveClientConfig(options);
   const { deviceId, platform, label } = device;
   if (!isValidDeviceId(deviceId)) {
     throw new DeviceLimitError(
@@ -86,8 +112,8 @@ export async function forceLogin(functions: Functions, device: ForceLoginDevice)
       'forceLogin needs the deviceId of this install (wait for the session to know it).',
     );
   }
-  if (!isPlatform(platform))
-    throw new DeviceLimitError('device-limit/invalid-argument', `Unknown platform ${String(platform)}.`);
+  if (typeof platform !== 'string' || !platforms.includes(platform))
+    throw new DeviceLimitError('device-limit/invalid-argument', unknownPlatformMessage(platform, platforms));
   await call(functions, 'forceLogin', { deviceId, platform, label });
   device.claim?.();
 }

@@ -3,7 +3,7 @@
  * it reports. Kept apart from the implementation so the state machine and the session share them
  * without importing each other.
  */
-import type { EvictionReason, LimitPolicy, Platform } from './contract';
+import type { ContractPaths, EvictionReason, LimitPolicy } from './contract';
 import type { DeviceLimitError } from './errors';
 import type { Functions } from 'firebase/functions';
 import type { Logger } from './logger';
@@ -71,9 +71,33 @@ export interface TabCoordination {
   readonly leaseStore?: LeaseStore | null;
 }
 
-export interface DeviceSessionOptions {
-  /** `web` by default in a browser; required elsewhere (e.g. `Platform.OS` in React Native). */
-  readonly platform?: Platform;
+/**
+ * What a project may configure (docs/adopt.md, "Configuration"). Give every client, the rules
+ * (`device-limit rules merge --presence-path … --default-limit … --platforms …`) and the functions
+ * (the `DEVICE_LIMIT_*` parameters) the same values; leave them out for the protocol's defaults.
+ */
+export interface DeviceLimitConfigOptions {
+  /**
+   * The roots of `/presence/{uid}`, `/limits/{uid}` and `/presenceEvents/{uid}` (each one database
+   * key); default `presence`, `limits`, `presenceEvents`. Every write and listener of the session, and
+   * `listDevices`/`onDevicesChanged`, use them.
+   */
+  readonly paths?: Partial<ContractPaths>;
+  /**
+   * The limit when neither `/limits/{uid}` nor a plan claim sets one (0 to 100); default 2. The rules
+   * enforce it; the session reports it as `limit` and uses it to tell a full account.
+   */
+  readonly defaultLimit?: number;
+  /** The values `platform` may take; default `PLATFORMS` (web, ios, android, macos, windows, linux, other). */
+  readonly platforms?: readonly string[];
+}
+
+export interface DeviceSessionOptions extends DeviceLimitConfigOptions {
+  /**
+   * One of `platforms`: `web` by default in a browser; required elsewhere (e.g. `Platform.OS` in React
+   * Native).
+   */
+  readonly platform?: string;
   /** Shown in the device list, 1–64 characters; default "Chrome on macOS" in a browser, else the platform. */
   readonly label?: string;
   /** A deviceId the app already keeps per install; otherwise one is generated and stored. */
@@ -125,7 +149,7 @@ export type ClaimOutcome = Extract<DeviceSessionState, { status: 'active' | 'lim
 export interface DeviceSession {
   /** This install's deviceId, once known. */
   readonly deviceId: string | null;
-  readonly platform: Platform;
+  readonly platform: string;
   readonly label: string;
   readonly state: DeviceSessionState;
   /** Calls `listener` now with the current state, then on every change. */

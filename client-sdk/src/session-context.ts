@@ -141,6 +141,8 @@ export interface SessionContext {
   readonly planLimit: number | null | undefined;
   /** The app's policy at a full account (§11.2); the user's own `policy` in the presence node wins. */
   readonly policy: LimitPolicy;
+  /** The limit when neither `/limits/{uid}` nor a plan sets one: the app's `defaultLimit` (§2, §11.1). */
+  readonly defaultLimit: number;
   readonly pending: {
     readonly kind: 'claim' | 'replace' | 'resume' | 'release' | 'ping';
     readonly id: number;
@@ -172,6 +174,8 @@ export interface SessionStartOptions {
   readonly readsPlanLimit?: boolean;
   /** The app's policy at a full account (§11.2); default `refuse`. */
   readonly policy?: LimitPolicy;
+  /** The default limit the rules were generated with (`--default-limit`); default DEFAULT_DEVICE_LIMIT. */
+  readonly defaultLimit?: number;
 }
 
 export function initialSessionContext(options: SessionStartOptions = {}): SessionContext {
@@ -189,6 +193,7 @@ export function initialSessionContext(options: SessionStartOptions = {}): Sessio
     limit: undefined,
     planLimit: options.readsPlanLimit ? undefined : null,
     policy: options.policy ?? 'refuse',
+    defaultLimit: options.defaultLimit ?? DEFAULT_DEVICE_LIMIT,
     pending: null,
     held: null,
     needsResume: false,
@@ -247,7 +252,7 @@ export function withPending(
 
 /** The limit in force as this session sees it (§11.1): `/limits/{uid}`, then its plan, then the default. */
 export function effectiveLimit(ctx: SessionContext): number {
-  return ctx.limit ?? ctx.planLimit ?? DEFAULT_DEVICE_LIMIT;
+  return ctx.limit ?? ctx.planLimit ?? ctx.defaultLimit;
 }
 
 /**

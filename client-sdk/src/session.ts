@@ -4,7 +4,14 @@
  * in the other tabs, and wires the app lifecycle (page visibility, user activity for the idle timeout).
  */
 import type { Database } from 'firebase/database';
-import { isLimitPolicy, isPlatform, isValidDeviceId, resolveLabel, type Platform } from './contract';
+import {
+  isLimitPolicy,
+  isValidDeviceId,
+  resolveClientConfig,
+  resolveLabel,
+  unknownPlatformMessage,
+  type DeviceLimitConfig,
+} from './contract';
 import { PresenceGateway } from './database';
 import { DeviceLimitError } from './errors';
 import { IdleTimer } from './idle';
@@ -55,8 +62,10 @@ class DeviceSessionImpl implements DeviceSession {
   private readonly disposers: Array<() => void> = [];
   private readonly timers: Timers;
   private readonly logger: Logger;
-  readonly platform: Platform;
+  readonly platform: string;
   readonly label: string;
+  /** The app's `paths`, `defaultLimit` and `platforms`, checked. */
+  private readonly config: DeviceLimitConfig;
   private readonly channel: TabChannel | null;
   private readonly election: TabElection;
   private readonly idle: IdleTimer | null;
@@ -81,11 +90,13 @@ class DeviceSessionImpl implements DeviceSession {
       );
     }
     const browser = isBrowser();
+    this.config = resolveClientConfig(options);
     const platform = options.platform ?? (browser ? 'web' : undefined);
-    if (!isPlatform(platform)) {
+    // The configured list, not the contract's: the rules were generated with it (`--platforms`).
+    if (typeof platform !== 'string' || !this.config.platforms.includes(platform)) {
       throw new DeviceLimitError(
         'device-limit/invalid-argument',
-        `platform must be one of web, ios, android, macos, windows, linux, other (got ${String(platform)}).`,
+        unknownPlatformMessage(platform, this.config.platforms),
       );
     }
     if (options.deviceId !== undefined && !isValidDeviceId(options.deviceId)) {
@@ -268,6 +279,7 @@ class DeviceSessionImpl implements DeviceSession {
         const holder = new SlotHolder({
           gateway: new PresenceGateway(this.db, this.user.uid, deviceId, {
             auditEvents: this.options.auditEvents !== false,
+            paths: this.config.paths,
           }),
           deviceId,
           platform: this.platform,
@@ -275,6 +287,7 @@ class DeviceSessionImpl implements DeviceSession {
           timers: this.timers,
           logger: this.logger,
           leaseRenewalMs: this.options.leaseRenewalMs,
+          defaultLimit: this.config.defaultLimit,
           ...(this.options.functions ? { functions: this.options.functions } : {}),
           authTime: authTimeOf(this.user).catch(() => null),
           ...(this.user.getIdTokenResult ? { readPlanLimit: () => planLimitOf(this.user) } : {}),

@@ -6,7 +6,7 @@
  * One SlotHolder per install (per browser, in the leading tab).
  */
 import type { Functions } from 'firebase/functions';
-import type { LimitPolicy, Platform } from './contract';
+import type { LimitPolicy } from './contract';
 import { isPermissionDenied, type DeviceLimitError } from './errors';
 import type { PresenceGateway, ReleaseEventReason, WriteOutcome } from './database';
 import { LeaseTimer } from './lease';
@@ -28,11 +28,13 @@ import { sameState } from './state-equality';
 export interface SlotHolderOptions {
   readonly gateway: PresenceGateway;
   readonly deviceId: string;
-  readonly platform: Platform;
+  readonly platform: string;
   readonly label: string;
   readonly timers: Timers;
   readonly logger: Logger;
   readonly leaseRenewalMs?: number;
+  /** The limit when neither `/limits/{uid}` nor a plan sets one (the app's `defaultLimit`); default 2. */
+  readonly defaultLimit?: number;
   /** To repair a drifted count (§5.4); without it the session reports limit-reached and warns. */
   readonly functions?: Functions;
   /** The session's `auth_time` (seconds), to recognise a force-login cut-off (§4.8.3). */
@@ -83,6 +85,7 @@ export class SlotHolder {
     const start = startSession({
       canRepair: options.functions !== undefined,
       readsPlanLimit: options.readPlanLimit !== undefined,
+      ...(options.defaultLimit === undefined ? {} : { defaultLimit: options.defaultLimit }),
       ...(options.policy ? { policy: options.policy } : {}),
     });
     this.ctx = start.context;
