@@ -131,6 +131,7 @@ describe('merging again', () => {
       'dl_presence',
       'limits',
       'presenceEvents',
+      'shardEpoch',
     ]);
   });
 

@@ -289,7 +289,7 @@ describe('the generated file', () => {
         }),
       ),
     );
-    expect(Object.keys(rules)).toEqual(['.read', '.write', 'dl_presence', 'dl_limits', 'dl_events']);
+    expect(Object.keys(rules)).toEqual(['.read', '.write', 'dl_presence', 'dl_limits', 'dl_events', 'shardEpoch']);
     const text = JSON.stringify(rules);
     expect(text).toContain("root.child('dl_limits').child($uid).val() : 5)");
     expect(text).toContain("root.child('dl_presence').child($uid).child('devices')");

@@ -21,6 +21,7 @@ import {
   passesForceLoginGate,
 } from './pieces';
 import { presenceRules } from './presence';
+import { shardEpochRules } from './shards';
 
 const $uid = identifier('$uid');
 
@@ -29,14 +30,14 @@ const CLIENT_EVENT_TYPES = AUDIT_EVENT_TYPES.filter((type) => type !== 'evicted'
 
 export interface BuiltRules {
   readonly options: RulesOptions;
-  /** our top-level locations, in order: presence, limits, presenceEvents (and the example app path) */
+  /** our top-level locations, in order: presence, limits, presenceEvents, shardEpoch (and the example app path) */
   readonly roots: readonly RuleEntry[];
 }
 
 /** Our rules for `options` (defaults from the contract); throws RulesOptionsError for bad options. */
 export function buildRules(input: RulesOptionsInput = {}): BuiltRules {
   const options = resolveRulesOptions(input);
-  const roots = [presenceRules(options), limitsRules(options), eventsRules(options)];
+  const roots = [presenceRules(options), limitsRules(options), eventsRules(options), shardEpochRules()];
   if (options.appDataPath !== undefined) roots.push(appDataRules(options, options.appDataPath));
   return { options, roots };
 }

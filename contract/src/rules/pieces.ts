@@ -83,6 +83,12 @@ export const PIECES: ReadonlyArray<readonly [name: string, meaning: string]> = [
   ['isPlatform', 'one of the configured platforms (§2)'],
   ['isLabel', 'a string of LABEL_MIN_LENGTH to LABEL_MAX_LENGTH characters (§2)'],
   ['isLimit', 'an integer within the limit bounds (§7)'],
+  ['shardEpoch', "this instance's /shardEpoch, the epoch of the current shard map; absent = 0 (§10.2)"],
+  ['mapEpoch', 'the map epoch of the claim, as the write leaves /presence/$uid/mapEpoch; absent = 0 (§10.2)'],
+  [
+    'admittedHere',
+    'an entry that exists already, or a claim the shard map admits here: shardEpoch - 1 <= mapEpoch <= shardEpoch and no fence movedOut >= mapEpoch (R1, §10.2)',
+  ],
 ];
 
 export const ENTRY_FIELDS = ['claimedAt', 'lastSeen', 'generation', 'platform', 'label'] as const;

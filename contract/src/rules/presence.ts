@@ -26,6 +26,7 @@ import {
 } from './expr';
 import type { RulesOptions } from './options';
 import { accountFull, isReplace, policyRules, replacedRules } from './policies';
+import { admittedHere, shardNodeRules } from './shards';
 import {
   NOTICE_FIELDS,
   REJOIN_FIELDS,
@@ -342,8 +343,8 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
     ),
     rule(
       '.validate',
-      and(deviceIdKey($deviceId), isCompleteEntry),
-      'The key is a deviceId (§3); all five fields (§2).',
+      and(deviceIdKey($deviceId), isCompleteEntry, admittedHere(atEntry, user)),
+      'The key is a deviceId (§3); all five fields (§2); a new entry only where the shard map admits this claim (R1, §10.2).',
     ),
     location(
       'claimedAt',
@@ -417,6 +418,7 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
       rejoin,
       replacedRules(user, isOwner($uid)),
       policyRules(),
+      ...shardNodeRules(user, isOwner($uid)),
       location('evicted', 'Eviction notices (§4.8).', notice),
       location('devices', 'One entry per device holding a slot (§2).', entry),
       location('$other', undefined, rule('.validate', false, 'No other child of the presence node (§2).')),
