@@ -6,6 +6,7 @@
  * - a forged or another user's device id is refused.
  * The account's limit is the default, 2.
  */
+import './quiet-logs';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { deleteApp, initializeApp } from 'firebase-admin/app';
@@ -30,8 +31,6 @@ let backend: Backend;
 const devices: Device[] = [];
 
 beforeAll(async () => {
-  // firebase-functions logs every callable's token check at DEBUG through console.debug.
-  jest.spyOn(console, 'debug').mockImplementation(() => undefined);
   stack = await startE2eStack();
   await loadRules(stack.namespace);
   backend = await startBackend(stack);

@@ -20,6 +20,8 @@ import {
   inMemoryPersistence,
   initializeAuth,
   signInWithEmailAndPassword,
+  signOut,
+  type Auth,
   type User,
 } from 'firebase/auth';
 import { connectDatabaseEmulator, getDatabase } from 'firebase/database';
@@ -34,6 +36,7 @@ export const PASSWORD = 'correct-horse-battery';
 export interface Device {
   readonly name: string;
   readonly app: FirebaseApp;
+  readonly auth: Auth;
   readonly user: User;
   readonly functions: Functions;
   readonly deviceId: string;
@@ -65,11 +68,14 @@ export async function openDevice(stack: E2eStack, name: string, email: string, c
     tabs: false,
     lifecycle: 'manual',
   });
-  return { name, app, user: credential.user, functions, deviceId, session };
+  return { name, app, auth, user: credential.user, functions, deviceId, session };
 }
 
 export async function closeDevice(device: Device): Promise<void> {
   device.session.close();
+  // deleteApp leaves the user's proactive token refresh armed (auth's _delete only marks it deleted),
+  // and its timer would keep jest alive for most of an hour; signing out stops it.
+  await signOut(device.auth);
   await deleteApp(device.app);
 }
 
