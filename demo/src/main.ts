@@ -120,7 +120,12 @@ class DemoApp {
 
   /** At the limit, another device may give its slot back (signed out, closed): take it without a click. */
   private claimIfSlotFreed(devices: readonly DeviceListEntry[], limit: number): void {
-    if (devices.length >= limit) return;
+    if (devices.length >= limit) {
+      // Full again: the next slot that frees is a new chance. The guard below only stops a loop of
+      // claims against the same list (a drifted count keeps refusing them).
+      this.autoClaimedFor = null;
+      return;
+    }
     const key = devices.map((device) => device.deviceId).join(',');
     if (key === this.autoClaimedFor) return;
     this.autoClaimedFor = key;

@@ -53,12 +53,21 @@ function newestMtime(target: string): number {
   return newest;
 }
 
+/**
+ * The demo bundles the workspace packages it imports as they are built (`@device-limit/client` and
+ * `@device-limit/contract` resolve to their `dist/esm`), so a rebuilt package makes the bundle stale
+ * just as an edit in demo/ does: otherwise `npm start` after a change to the client would serve the
+ * old client.
+ */
+const BUNDLED_PACKAGES = ['client-sdk/dist/esm', 'contract/dist/esm'];
+
 export function demoNeedsBuild(demoDir: string): boolean {
   const built = path.join(demoDir, 'dist', 'index.html');
   if (!existsSync(built)) return true;
-  const sources = ['src', 'index.html', 'vite.config.ts', 'package.json'].map((name) =>
-    newestMtime(path.join(demoDir, name)),
-  );
+  const sources = [
+    ...['src', 'index.html', 'vite.config.ts', 'package.json'].map((name) => path.join(demoDir, name)),
+    ...BUNDLED_PACKAGES.map((dir) => path.join(demoDir, '..', dir)),
+  ].map((target) => newestMtime(target));
   return Math.max(...sources) > statSync(built).mtimeMs;
 }
 

@@ -4,45 +4,39 @@
  * session); the default limit is 2 (docs/protocol.md §2). The tests run in order on the same devices:
  * two become active, the third sees the limit with the device list, force login from the third signs
  * the first two out within 2 s, closing a browser frees its slot, and the tabs of one browser share
- * one slot. Screenshots and page logs go to test-artifacts/e2e/.
+ * one slot. It runs on the local stack `npm start` runs (test/helpers/local-stack.ts), which serves
+ * the demo. Screenshots and page logs go to test-artifacts/e2e/.
  *
  * Needs /usr/bin/chromium (Debian's package; `.ci/run` installs it). Without it the suite is reported
  * as a todo with the reason — except in CI (env CI set), where that is a failure.
  */
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { REJOIN_WINDOW_MS } from '../../client-sdk/src';
+import { artifactsDir, chromiumAvailability, launchChromium, screenshot } from '../helpers/browser';
+import { startTestStack, type TestStack } from '../helpers/local-stack';
 import {
-  artifactsDir,
-  chromiumAvailability,
-  launchChromium,
-  openPage,
-  PageLog,
-  screenshot,
-  serveStatic,
-  type StaticServer,
-} from '../helpers/browser';
-import { buildDemo, loadRules, ownerGet, startE2eStack, type E2eStack } from './stack';
+  DemoBrowser,
+  eventually,
+  eventuallyHeldBy as heldBy,
+  expectVisibleText,
+  listedLabels,
+  onlyUid,
+  presenceOf,
+  signIn as signInAs,
+  STATE_TIMEOUT_MS,
+  waitForDeviceCount,
+  waitForStatus,
+  type DemoDevice as Device,
+  type PresenceJson,
+} from './support';
 
 const availability = chromiumAvailability();
 /** Issue 7: "force login from the third shows the first two as signed out within 2 s". */
 const FORCE_LOGIN_VISIBLE_WITHIN_MS = 2_000;
-/** Bound for every other wait on the page: a claim is a few round trips to local emulators. */
-const STATE_TIMEOUT_MS = 15_000;
 
 const EMAIL = 'ada@example.com';
-const PASSWORD = 'correct-horse-battery';
-
-interface Device {
-  readonly label: string;
-  readonly context: BrowserContext;
-  readonly pages: Page[];
-}
-
-interface PresenceJson {
-  count?: number;
-  devices?: Record<string, { label: string; platform: string; lastSeen: number }>;
-}
 
 describe('demo app in Chromium: three devices of one user, limit 2', () => {
   if (!availability.available) {
@@ -58,92 +52,38 @@ describe('demo app in Chromium: three devices of one user, limit 2', () => {
   }
 
   const artifacts = artifactsDir('e2e');
-  const logs: PageLog[] = [];
-  const pageNames = new Map<Page, string>();
-  let stack: E2eStack;
-  let server: StaticServer;
+  let stack: TestStack;
   let browser: Browser;
+  let demo: DemoBrowser;
   let uid = '';
   const devices: Record<'laptop' | 'phone' | 'tablet', Device | null> = { laptop: null, phone: null, tablet: null };
 
   beforeAll(async () => {
-    stack = await startE2eStack();
-    await Promise.all([buildDemo(stack.demoDist), loadRules(stack.namespace)]);
-    server = await serveStatic(stack.demoDist, { 'config.json': JSON.stringify(stack.demoConfig, null, 2) });
+    // The local stack `npm start` runs, with the demo it serves (test/helpers/local-stack.ts).
+    stack = await startTestStack({ demo: true });
     browser = await launchChromium();
+    demo = new DemoBrowser(browser, stack.demoUrl as string);
   }, 240_000);
 
   afterAll(async () => {
-    for (const log of logs) log.save(artifacts);
-    if (stack) writeFileSync(path.join(artifacts, 'firebase-emulators.log'), stack.output());
-    // What every page still open shows at the end: after a failure, this is where to look first.
-    for (const [page, name] of pageNames) {
-      if (!page.isClosed()) await screenshot(page, artifacts, `final-${name}`);
-    }
+    await demo?.saveArtifacts(artifacts);
+    if (stack) writeFileSync(path.join(artifacts, 'local-stack.log'), stack.output());
     await browser?.close();
-    await server?.close();
     await stack?.stop();
   }, 60_000);
 
-  /** A new browser context (a device) with one tab open on the demo. */
-  async function openDevice(label: string): Promise<Device> {
-    const context = await browser.newContext({ viewport: { width: 720, height: 760 } });
-    const device: Device = { label, context, pages: [] };
-    await openTab(device);
-    return device;
-  }
-
-  async function openTab(device: Device): Promise<Page> {
-    const log = new PageLog(`${device.label.toLowerCase()}-tab${device.pages.length + 1}`);
-    logs.push(log);
-    const page = await openPage(device.context, log, server.url);
-    device.pages.push(page);
-    pageNames.set(page, log.name);
-    return page;
-  }
+  const openDevice = (label: string) => demo.openDevice(label);
+  const openTab = (device: Device) => demo.openTab(device);
 
   function need(device: Device | null): Device {
     if (!device) throw new Error('an earlier step did not open this device');
     return device;
   }
 
-  /** Fills the sign-in form as a person would, finding the fields by their labels. */
-  async function signIn(page: Page, label: string, mode: 'Sign in' | 'Create account' = 'Sign in'): Promise<void> {
-    await page.waitForSelector('#app[data-view="sign-in"]', { timeout: STATE_TIMEOUT_MS });
-    await page.getByLabel('Email').fill(EMAIL);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByLabel('Name of this device').fill(label);
-    await page.getByRole('button', { name: mode, exact: true }).click();
-  }
+  const signIn = (page: Page, label: string, mode: 'Sign in' | 'Create account' = 'Sign in') =>
+    signInAs(page, EMAIL, label, mode);
 
-  async function waitForStatus(page: Page, status: string, timeout = STATE_TIMEOUT_MS): Promise<void> {
-    try {
-      await page.waitForSelector(`#app[data-session-status="${status}"]`, { timeout });
-    } catch (error) {
-      const app = page.locator('#app');
-      const shown = `view=${await app.getAttribute('data-view')} status=${await app.getAttribute(
-        'data-session-status',
-      )}: ${await app.innerText()}`;
-      throw new Error(`${page.url()} did not reach "${status}" within ${timeout} ms; it shows ${shown}`, {
-        cause: error,
-      });
-    }
-  }
-
-  /** The device list on `page` shows `count` devices (the database pushes changes to every device). */
-  async function waitForDeviceCount(page: Page, count: number): Promise<void> {
-    await page.waitForFunction(`document.querySelectorAll('#devices .device').length === ${count}`, undefined, {
-      timeout: STATE_TIMEOUT_MS,
-    });
-  }
-
-  async function listedLabels(page: Page): Promise<string[]> {
-    return (await page.locator('#devices .device-label').allTextContents()).sort();
-  }
-
-  async function presence(): Promise<PresenceJson> {
-    return ((await ownerGet(stack.namespace, `presence/${uid}`)) ?? {}) as PresenceJson;
-  }
+  const presence = (): Promise<PresenceJson> => presenceOf(stack, uid);
 
   async function presenceLabels(): Promise<string[]> {
     return Object.values((await presence()).devices ?? {})
@@ -151,25 +91,14 @@ describe('demo app in Chromium: three devices of one user, limit 2', () => {
       .sort();
   }
 
-  /** Polls the database (as the owner) until the device entries carry exactly `labels`. */
-  async function eventuallyHeldBy(labels: string[], timeoutMs = STATE_TIMEOUT_MS): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let seen: string[] = [];
-    while (Date.now() < deadline) {
-      seen = await presenceLabels();
-      const { count } = await presence();
-      if (JSON.stringify(seen) === JSON.stringify([...labels].sort()) && count === labels.length) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`slots held by ${JSON.stringify(seen)}, expected ${JSON.stringify(labels)}`);
-  }
+  const eventuallyHeldBy = (labels: string[], timeoutMs = STATE_TIMEOUT_MS) => heldBy(stack, uid, labels, timeoutMs);
 
   test('two devices become active; two tabs of one browser share one slot', async () => {
     const laptop = (devices.laptop = await openDevice('Laptop'));
     const [laptopTab1] = laptop.pages as [Page];
     await signIn(laptopTab1, 'Laptop', 'Create account');
     await waitForStatus(laptopTab1, 'active');
-    uid = Object.keys(((await ownerGet(stack.namespace, 'presence')) ?? {}) as Record<string, unknown>)[0] ?? '';
+    uid = await onlyUid(stack);
     expect(uid).not.toBe('');
 
     // A second tab of the same browser: signed in already (Auth persists per browser), it mirrors
@@ -265,19 +194,21 @@ describe('demo app in Chromium: three devices of one user, limit 2', () => {
     await screenshot(laptopTab1, artifacts, '04-laptop-limit-reached-again');
 
     // The phone's browser goes away without signing out: its socket closes, and the server runs the
-    // onDisconnect release the client registered (docs/protocol.md §4.6). The laptop, waiting at the
-    // limit, takes the freed slot.
+    // onDisconnect release the client registered (docs/protocol.md §4.6). The slot stays the phone's
+    // for the rejoin window (§4.11: it could have been one tab of several), then the laptop, waiting
+    // at the limit, takes it.
     devices.phone = null;
     await phone.context.close();
-    await eventuallyHeldBy(['Laptop', 'Tablet']);
-    await waitForStatus(laptopTab1, 'active');
+    const afterRejoin = REJOIN_WINDOW_MS + STATE_TIMEOUT_MS;
+    await eventuallyHeldBy(['Laptop', 'Tablet'], afterRejoin);
+    await waitForStatus(laptopTab1, 'active', afterRejoin);
     await waitForStatus(laptopTab2, 'active');
     await waitForDeviceCount(tabletTab, 2);
     expect(await listedLabels(tabletTab)).toEqual(['Laptop', 'Tablet']);
 
     await screenshot(laptopTab1, artifacts, '04-laptop-active-after-phone-closed');
     await screenshot(tabletTab, artifacts, '04-tablet-sees-phone-gone');
-  }, 60_000);
+  }, 90_000);
 
   test('when the tab holding the slot closes, another tab of the browser keeps the one slot', async () => {
     const laptop = need(devices.laptop);
@@ -329,16 +260,3 @@ describe('demo app in Chromium: three devices of one user, limit 2', () => {
     await screenshot(tabletTab, artifacts, '07-tablet-signed-out');
   }, 60_000);
 });
-
-/** Polls `condition` every 100 ms, for at most STATE_TIMEOUT_MS. */
-async function eventually(condition: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + STATE_TIMEOUT_MS;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${STATE_TIMEOUT_MS} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function expectVisibleText(page: Page, text: string): Promise<void> {
-  await page.getByText(text, { exact: false }).first().waitFor({ state: 'visible', timeout: STATE_TIMEOUT_MS });
-}

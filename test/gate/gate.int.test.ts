@@ -14,7 +14,7 @@ import { getDatabase } from 'firebase-admin/database';
 import { httpsCallableFromURL } from 'firebase/functions';
 import { deviceFetch, forceLogin, type DeviceSessionState } from '../../client-sdk/src';
 import { emulatorAddress } from '../helpers/emulator';
-import { loadRules, startE2eStack, type E2eStack } from '../e2e/stack';
+import { startE2eStack, type E2eStack } from '../helpers/local-stack';
 import { closeDevice, expiredCopy, openDevice, startBackend, type Backend, type Device } from './support';
 
 /** Issue 14: "refused … within 1 s". */
@@ -31,8 +31,8 @@ let backend: Backend;
 const devices: Device[] = [];
 
 beforeAll(async () => {
+  // The stack loads database.rules.json into its instances, and is the database of this file.
   stack = await startE2eStack();
-  await loadRules(stack.namespace);
   backend = await startBackend(stack);
 }, 240_000);
 

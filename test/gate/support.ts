@@ -1,7 +1,7 @@
 /**
  * The app's own backend on the local stack, for the device-gate tests:
  * - firebase-tools' Auth and Functions emulators (the real `forceLogin` callable) and our database
- *   emulator with database.rules.json, started by test/e2e/stack.ts on free ports;
+ *   emulator with database.rules.json: the local stack `npm start` runs (test/helpers/local-stack.ts);
  * - devices: each its own `firebase` web app, signed in to the Auth emulator with email and password
  *   (real Auth-emulator ID tokens), holding a slot with `startDeviceSession`;
  * - the app's backend, in this process: an Express app with `deviceGate()` and an `onCall` function
@@ -29,7 +29,7 @@ import { connectFunctionsEmulator, getFunctions, type Functions } from 'firebase
 import { startDeviceSession, type DeviceSession } from '../../client-sdk/src';
 import { deviceGate, onDeviceCall, type DeviceGateMiddleware } from '../../functions/src/gate';
 import { emulatorAddress } from '../helpers/emulator';
-import type { E2eStack } from '../e2e/stack';
+import type { E2eStack } from '../helpers/local-stack';
 
 export const PASSWORD = 'correct-horse-battery';
 
