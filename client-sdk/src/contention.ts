@@ -22,6 +22,8 @@ import {
   pruneTried,
   sweepKey,
 } from './liveness';
+import { removalMoves } from './classes';
+import type { DeviceClass } from './contract';
 import { leastRecentlyActive, policyIn } from './policy';
 import type { PresenceView } from './presence';
 import { limitReached, withPending, type SessionContext, type SessionEffect } from './session-context';
@@ -32,12 +34,14 @@ export function decideFull(
   presence: PresenceView,
   limit: number,
   effects: SessionEffect[],
+  /** §11.3: set when this install's class is what is full (the total may have room). */
+  fullClass?: DeviceClass,
 ): SessionContext {
   let ctx = input;
   const { attempt } = ctx;
 
   // 1. Fewer entries than the limit, yet `count` says full: only the server can fix that (§5.4).
-  if (presence.devices.size < limit) {
+  if (fullClass === undefined && presence.devices.size < limit) {
     if (attempt.repair === 'running') return ctx;
     if (attempt.repair === 'none') {
       if (ctx.canRepair) {
@@ -57,7 +61,8 @@ export function decideFull(
   //    first) is decided again from the fresh cache, which names the next victim.
   //    Not above the limit (a lowered one still shedding devices): the rules refuse a replace there.
   if (policyIn(presence, ctx.policy) === 'evict-least-recent' && presence.count <= limit) {
-    const victim = leastRecentlyActive(presence, deviceId);
+    // §11.3: a full class makes room only by replacing a device of that class.
+    const victim = leastRecentlyActive(presence, deviceId, fullClass);
     if (victim === null) return limitReached(ctx, effects); // a limit of 0: nobody to replace
     return withPending(ctx, 'replace', presence.generation, effects, victim.deviceId);
   }
@@ -127,7 +132,13 @@ function sweepDue(
   const nextTried = new Set(tried);
   const sweeping = new Set(ctx.sweeping);
   for (const entry of due) {
-    effects.push({ type: 'sweep', deviceId: entry.deviceId, generation: presence.generation });
+    const classes = removalMoves(presence, entry.deviceId);
+    effects.push({
+      type: 'sweep',
+      deviceId: entry.deviceId,
+      generation: presence.generation,
+      ...(classes === undefined ? {} : { classes }),
+    });
     nextTried.add(sweepKey(entry));
     sweeping.add(entry.deviceId);
   }

@@ -37,12 +37,20 @@ export type {
   ContractPaths,
   DeviceLimitConfig,
   DeviceLimitConfigInput,
+  DeviceClass,
   LimitPolicy,
   NoticeReason,
   Platform,
 } from '@device-limit/contract';
 export { DEFAULT_CONFIG, DEFAULT_PATHS } from '@device-limit/contract';
-export { LIMIT_POLICIES, isLimitPolicy } from '@device-limit/contract';
+export {
+  DEVICE_CLASSES,
+  LIMIT_POLICIES,
+  isClassFor,
+  isDeviceClass,
+  isLimitPolicy,
+  platformClass,
+} from '@device-limit/contract';
 
 /**
  * The longest `leaseRenewalMs` an app may choose: a third of STALE_AFTER_MS, so that one late renewal

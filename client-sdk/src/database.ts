@@ -10,6 +10,7 @@
 import { increment, onDisconnect, onValue, push, ref, serverTimestamp, update, type Database } from 'firebase/database';
 import { DEFAULT_PATHS, limitPath, presenceEventsPath, presencePath, type ContractPaths } from './contract';
 import { DeviceLimitError, isPermissionDenied } from './errors';
+import { withClassMoves, type ClassMoves } from './classes';
 import { presenceFromValue, type PresenceView } from './presence';
 
 export type WriteOutcome =
@@ -177,6 +178,8 @@ export class PresenceGateway {
 
   /** The app's roots (its `paths` option). */
   private readonly paths: ContractPaths;
+  /** §11.3: the class counter the registered onDisconnect release takes down (set by claim and resume). */
+  private releaseClasses: ClassMoves | undefined;
 
   private get presenceRef() {
     return ref(this.db, presencePath(this.uid, this.paths));
@@ -200,12 +203,26 @@ export class PresenceGateway {
     generation: number,
     platform: string,
     label: string,
-    options: { readonly planLimit?: number | null; readonly clearRejoin?: boolean } = {},
+    options: {
+      readonly planLimit?: number | null;
+      readonly clearRejoin?: boolean;
+      /** §11.3: the class moves of the claim, and of the release registered after it. */
+      readonly classes?: ClassMoves;
+      readonly releaseClasses?: ClassMoves;
+    } = {},
   ): Promise<WriteOutcome> {
     const device = { generation, platform, label };
-    return this.takeSlot(
-      claimUpdate(this.uid, this.deviceId, device, this.eventId(), options.planLimit, options.clearRejoin, this.paths),
+    const write = claimUpdate(
+      this.uid,
+      this.deviceId,
+      device,
+      this.eventId(),
+      options.planLimit,
+      options.clearRejoin,
+      this.paths,
     );
+    this.releaseClasses = options.releaseClasses;
+    return this.takeSlot(withClassMoves(write, this.uid, this.deviceId, options.classes, this.paths));
   }
 
   /** §11.2 then §4.6: the replace form of the claim, then the onDisconnect release as after a claim. */
@@ -215,10 +232,13 @@ export class PresenceGateway {
     platform: string,
     label: string,
     planLimit?: number | null,
+    classes: { readonly classes?: ClassMoves; readonly releaseClasses?: ClassMoves } = {},
   ): Promise<WriteOutcome> {
     const device = { generation, platform, label };
     const eventIds = { claimed: this.eventId(), released: this.eventId() };
-    return this.takeSlot(replaceUpdate(this.uid, this.deviceId, victim, device, eventIds, planLimit));
+    const write = replaceUpdate(this.uid, this.deviceId, victim, device, eventIds, planLimit, this.paths);
+    this.releaseClasses = classes.releaseClasses;
+    return this.takeSlot(withClassMoves(write, this.uid, this.deviceId, classes.classes, this.paths));
   }
 
   private async takeSlot(write: Record<string, unknown>): Promise<WriteOutcome> {
@@ -234,7 +254,8 @@ export class PresenceGateway {
   }
 
   /** §4.3: an entry of ours exists — renew the lease (with the current label, §4.5) and register again. */
-  async resume(label: string): Promise<WriteOutcome> {
+  async resume(label: string, releaseClasses?: ClassMoves): Promise<WriteOutcome> {
+    this.releaseClasses = releaseClasses;
     const renewed = update(this.presenceRef, renewalUpdate(this.deviceId, label));
     const registered = this.registerRelease();
     registered.catch(() => undefined);
@@ -247,12 +268,13 @@ export class PresenceGateway {
   }
 
   /** §4.6: a deliberate release cancels the onDisconnect first, then releases. */
-  async release(reason: ReleaseEventReason): Promise<WriteOutcome> {
+  async release(reason: ReleaseEventReason, classes?: ClassMoves): Promise<WriteOutcome> {
     // Both requests leave in this order on the socket; awaiting the cancel first would only add a
     // round trip (and never resolve if the socket drops in between: see state-machine.ts).
     this.cancelOnDisconnect().catch(() => undefined);
     try {
-      await update(ref(this.db), releaseUpdate(this.uid, this.deviceId, reason, this.eventId()));
+      const write = releaseUpdate(this.uid, this.deviceId, reason, this.eventId());
+      await update(ref(this.db), withClassMoves(write, this.uid, this.deviceId, classes, this.paths));
     } catch (error) {
       return this.outcomeOf(error, 'device-limit/release-failed', 'The release failed');
     }
@@ -280,8 +302,9 @@ export class PresenceGateway {
   }
 
   /** §4.10; rejects when refused (another device swept it first, or it answered after all). */
-  async sweep(deviceId: string, generation: number): Promise<void> {
-    await update(ref(this.db), sweepUpdate(this.uid, deviceId, generation, this.eventId()));
+  async sweep(deviceId: string, generation: number, classes?: ClassMoves): Promise<void> {
+    const write = sweepUpdate(this.uid, deviceId, generation, this.eventId());
+    await update(ref(this.db), withClassMoves(write, this.uid, deviceId, classes, this.paths));
   }
 
   /**
@@ -352,7 +375,10 @@ export class PresenceGateway {
   private registerRelease(): Promise<void> {
     const eventId = this.eventId();
     const cancelled = eventId === null ? null : onDisconnect(ref(this.db, presenceEventsPath(this.uid))).cancel();
-    const registered = onDisconnect(ref(this.db)).update(disconnectReleaseUpdate(this.uid, this.deviceId, eventId));
+    const release = disconnectReleaseUpdate(this.uid, this.deviceId, eventId);
+    const registered = onDisconnect(ref(this.db)).update(
+      withClassMoves(release, this.uid, this.deviceId, this.releaseClasses, this.paths),
+    );
     return Promise.all([cancelled, registered]).then(() => undefined);
   }
 
@@ -362,7 +388,8 @@ export class PresenceGateway {
       return SUCCEEDED;
     } catch (cause) {
       // A slot that nothing gives back would lock the user out until a check or the sweep: undo it.
-      await update(ref(this.db), releaseUpdate(this.uid, this.deviceId, 'error', this.eventId())).catch(
+      const undo = releaseUpdate(this.uid, this.deviceId, 'error', this.eventId());
+      await update(ref(this.db), withClassMoves(undo, this.uid, this.deviceId, this.releaseClasses, this.paths)).catch(
         () => undefined,
       );
       return {

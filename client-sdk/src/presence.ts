@@ -2,7 +2,7 @@
  * A typed, read-only view of `/presence/{uid}` (docs/protocol.md §2), parsed defensively: the client
  * only reads what the rules let in, but a server bug or a newer schema must not crash the app.
  */
-import { isLimitPolicy, type LimitPolicy, type NoticeReason } from './contract';
+import { isDeviceClass, isLimitPolicy, type DeviceClass, type LimitPolicy, type NoticeReason } from './contract';
 
 /** One device holding a slot, as stored at `/presence/{uid}/devices/{deviceId}`. */
 export interface DeviceEntry {
@@ -15,6 +15,8 @@ export interface DeviceEntry {
   /** Server time (ms) of the latest claim, lease renewal or liveness answer (docs/protocol.md §2). */
   readonly lastSeen: number;
   readonly generation: number;
+  /** The class the entry carries (§11.3), when it has one: `mobile`, `tv`, `desktop`, `web`, `other`. */
+  readonly deviceClass?: DeviceClass;
 }
 
 /** A device as listed to the app: the entry plus whether it is this install. */
@@ -50,6 +52,10 @@ export interface PresenceView {
   readonly rejoin: RejoinReservation | null;
   /** An admin's per-user policy at a full account (§11.2), or null when the app's option applies. */
   readonly policy: LimitPolicy | null;
+  /** An admin's per-class limits for this user (§11.3), or null when none are set. */
+  readonly classLimits: Readonly<Partial<Record<DeviceClass, number>>> | null;
+  /** The per-class counters (§11.3), or null when none exists. */
+  readonly classCount: Readonly<Partial<Record<DeviceClass, number>>> | null;
   readonly devices: ReadonlyMap<string, DeviceEntry>;
   readonly evicted: ReadonlyMap<string, EvictionNotice>;
 }
@@ -61,6 +67,8 @@ export const EMPTY_PRESENCE: PresenceView = {
   ping: null,
   planLimit: null,
   rejoin: null,
+  classLimits: null,
+  classCount: null,
   policy: null,
   devices: new Map(),
   evicted: new Map(),
@@ -74,6 +82,17 @@ function asRecord(value: unknown): Record<string, unknown> | null {
 
 function asNumber(value: unknown, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
+}
+
+/** `classLimits` or `classCount` (§11.3): the numbers of known classes, or null when there are none. */
+function classNumbers(value: unknown): Partial<Record<DeviceClass, number>> | null {
+  const record = asRecord(value);
+  if (!record) return null;
+  const numbers: Partial<Record<DeviceClass, number>> = {};
+  for (const [key, raw] of Object.entries(record)) {
+    if (isDeviceClass(key) && typeof raw === 'number' && Number.isFinite(raw)) numbers[key] = raw;
+  }
+  return numbers;
 }
 
 /** Parses the value of `/presence/{uid}` (`snapshot.val()`); null means "no presence yet". */
@@ -91,6 +110,7 @@ export function presenceFromValue(value: unknown): PresenceView {
       claimedAt: asNumber(entry.claimedAt, 0),
       lastSeen: asNumber(entry.lastSeen, 0),
       generation: asNumber(entry.generation, 0),
+      ...(isDeviceClass(entry.class) ? { deviceClass: entry.class } : {}),
     });
   }
   const evicted = new Map<string, EvictionNotice>();
@@ -111,6 +131,8 @@ export function presenceFromValue(value: unknown): PresenceView {
     ping: typeof root.ping === 'number' && Number.isFinite(root.ping) ? root.ping : null,
     planLimit: typeof root.planLimit === 'number' && Number.isFinite(root.planLimit) ? root.planLimit : null,
     policy: isLimitPolicy(root.policy) ? root.policy : null,
+    classLimits: classNumbers(root.classLimits),
+    classCount: classNumbers(root.classCount),
     rejoin:
       rejoin && typeof rejoin.deviceId === 'string' && typeof rejoin.at === 'number' && Number.isFinite(rejoin.at)
         ? { deviceId: rejoin.deviceId, at: rejoin.at }

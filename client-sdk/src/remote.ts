@@ -8,7 +8,13 @@
  */
 import { get, onValue, ref } from 'firebase/database';
 import { httpsCallable, type Functions } from 'firebase/functions';
-import { isValidDeviceId, presencePath, resolveClientConfig, unknownPlatformMessage } from './contract';
+import {
+  isValidDeviceId,
+  presencePath,
+  resolveClientConfig,
+  unknownPlatformMessage,
+  type DeviceClass,
+} from './contract';
 import { DeviceLimitError } from './errors';
 import { listDeviceEntries, presenceFromValue, type DeviceListEntry } from './presence';
 import type { DeviceLimitConfigOptions } from './session-api';
@@ -88,6 +94,8 @@ export interface ForceLoginDevice {
   /** One of the configured `platforms`. */
   readonly platform: string;
   readonly label: string;
+  /** docs/protocol.md §11.3: the class the device declared (a DeviceSession's `deviceClass` option). */
+  readonly deviceClass?: DeviceClass;
   /** When present (a DeviceSession), called after the function so the session resumes its new entry. */
   claim?(): void;
 }
@@ -114,7 +122,8 @@ export async function forceLogin(
   }
   if (typeof platform !== 'string' || !platforms.includes(platform))
     throw new DeviceLimitError('device-limit/invalid-argument', unknownPlatformMessage(platform, platforms));
-  await call(functions, 'forceLogin', { deviceId, platform, label });
+  const { deviceClass } = device;
+  await call(functions, 'forceLogin', { deviceId, platform, label, ...(deviceClass ? { deviceClass } : {}) });
   device.claim?.();
 }
 

@@ -3,7 +3,7 @@
  * it reports. Kept apart from the implementation so the state machine and the session share them
  * without importing each other.
  */
-import type { ContractPaths, EvictionReason, LimitPolicy } from './contract';
+import type { ContractPaths, DeviceClass, EvictionReason, LimitPolicy } from './contract';
 import type { DeviceLimitError } from './errors';
 import type { Functions } from 'firebase/functions';
 import type { Logger } from './logger';
@@ -42,6 +42,11 @@ export type DeviceSessionState =
       readonly deviceId: string;
       readonly devices: readonly DeviceListEntry[];
       readonly limit: number;
+      /**
+       * docs/protocol.md §11.3: present when the total has room but this install's device class is at
+       * its limit (e.g. `{ deviceClass: 'tv', limit: 1 }`): sign out a device of that class.
+       */
+      readonly classLimit?: { readonly deviceClass: DeviceClass; readonly limit: number };
     }
   /** Another party took the slot away; `force-login` also means "sign in again". */
   | { readonly status: 'evicted'; readonly deviceId: string; readonly reason: EvictionReason }
@@ -129,6 +134,13 @@ export interface DeviceSessionOptions extends DeviceLimitConfigOptions {
    * `/presence/{uid}/policy` overrides this.
    */
   readonly policy?: LimitPolicy;
+  /**
+   * This install's device class (docs/protocol.md §11.3), for per-class limits such as "2 phones and
+   * 1 TV": its platform's class by default (`ios`/`android` → `mobile`, `web` → `web`, desktop
+   * systems → `desktop`), or `tv` for a TV app on any platform. Given, every claim carries it; left
+   * out, claims carry the platform's class only for users whose node tracks classes.
+   */
+  readonly deviceClass?: DeviceClass;
   /** Release the slot after this long without user activity; off by default. */
   readonly idleTimeoutMs?: number;
   /** After an idle release, claim again on the next activity (default true). */
@@ -151,6 +163,8 @@ export interface DeviceSession {
   readonly deviceId: string | null;
   readonly platform: string;
   readonly label: string;
+  /** The class this install declared with the `deviceClass` option (§11.3); undefined when it did not. */
+  readonly deviceClass?: DeviceClass;
   readonly state: DeviceSessionState;
   /** Calls `listener` now with the current state, then on every change. */
   onStateChanged(listener: (state: DeviceSessionState) => void): () => void;

@@ -6,7 +6,16 @@
 import { DEFAULT_DEVICE_LIMIT, type EvictionReason, type LimitPolicy } from './contract';
 import type { DeviceLimitError } from './errors';
 import { claimClearsRejoin } from './liveness';
-import type { PresenceView } from './presence';
+import {
+  claimMoves,
+  releaseAfterClaim,
+  releaseAfterReplace,
+  removalMoves,
+  replaceMoves,
+  type ClassMoves,
+  type ClassSettings,
+} from './classes';
+import { EMPTY_PRESENCE, type PresenceView } from './presence';
 import type { ReleaseReason } from './session-api';
 
 /** What the driver must do. Write effects carry an id; their result events echo it. */
@@ -24,6 +33,9 @@ export type SessionEffect =
       readonly planLimit?: number | null;
       /** §4.11: remove the rejoin reservation with the claim (this install's own, or an expired one). */
       readonly clearRejoin?: true;
+      /** §11.3: the class of the new entry and its counter move; and those of the release registered after it. */
+      readonly classes?: ClassMoves;
+      readonly releaseClasses?: ClassMoves;
     }
   /**
    * §11.2 the replace form of a claim (policy `evict-least-recent`): take `victim`'s slot in one write,
@@ -35,13 +47,19 @@ export type SessionEffect =
       readonly generation: number;
       readonly victim: string;
       readonly planLimit?: number | null;
+      /** §11.3: the class of the new entry and the counter moves of the two entries; and the release's. */
+      readonly classes?: ClassMoves;
+      readonly releaseClasses?: ClassMoves;
     }
   /** §11.1: the token's plan limit changed while holding: record it as the server's copy, alone. */
   | { readonly type: 'record-plan-limit'; readonly planLimit: number | null }
   /** §4.3 resume: renew the lease (with the label), then register the onDisconnect release again. */
-  | { readonly type: 'resume'; readonly id: number }
-  /** §4.6 deliberate release: cancel the onDisconnect first, then release, recording `reason`. */
-  | { readonly type: 'release'; readonly id: number; readonly reason: ReleaseReason }
+  | { readonly type: 'resume'; readonly id: number; readonly releaseClasses?: ClassMoves }
+  /**
+   * §4.6 deliberate release: cancel the onDisconnect first, then release, recording `reason`. With
+   * `classes` (§11.3), the entry's class counter goes down with it (and in the re-registered release).
+   */
+  | { readonly type: 'release'; readonly id: number; readonly reason: ReleaseReason; readonly classes?: ClassMoves }
   /** §4.4 lease renewal (periodic, or a liveness answer); a refusal comes back as `renewal-refused`. */
   | { readonly type: 'renew' }
   /** §4.9 step 1: ask the holders to prove they are alive. */
@@ -52,7 +70,7 @@ export type SessionEffect =
    */
   | { readonly type: 'wait'; readonly ping: number; readonly until: number }
   /** §4.10: remove another entry of this user, with a `swept` notice; answered by `sweep-settled`. */
-  | { readonly type: 'sweep'; readonly deviceId: string; readonly generation: number }
+  | { readonly type: 'sweep'; readonly deviceId: string; readonly generation: number; readonly classes?: ClassMoves }
   /** §5.4: call the `repairPresence` callable; answered by `repair-settled`. */
   | { readonly type: 'repair' }
   /** A drifted count blocks the claim and there is no `Functions` to repair it with: warn the app. */
@@ -141,6 +159,8 @@ export interface SessionContext {
   readonly planLimit: number | null | undefined;
   /** The app's policy at a full account (§11.2); the user's own `policy` in the presence node wins. */
   readonly policy: LimitPolicy;
+  /** §11.3: this install's class, and whether its writes always carry classes. */
+  readonly classes: ClassSettings;
   /** The limit when neither `/limits/{uid}` nor a plan sets one: the app's `defaultLimit` (§2, §11.1). */
   readonly defaultLimit: number;
   readonly pending: {
@@ -176,6 +196,8 @@ export interface SessionStartOptions {
   readonly policy?: LimitPolicy;
   /** The default limit the rules were generated with (`--default-limit`); default DEFAULT_DEVICE_LIMIT. */
   readonly defaultLimit?: number;
+  /** §11.3: this install's class, and whether the app asked for classes (default: the platform's, no). */
+  readonly classes?: ClassSettings;
 }
 
 export function initialSessionContext(options: SessionStartOptions = {}): SessionContext {
@@ -193,6 +215,7 @@ export function initialSessionContext(options: SessionStartOptions = {}): Sessio
     limit: undefined,
     planLimit: options.readsPlanLimit ? undefined : null,
     policy: options.policy ?? 'refuse',
+    classes: options.classes ?? { deviceClass: 'other', always: false },
     defaultLimit: options.defaultLimit ?? DEFAULT_DEVICE_LIMIT,
     pending: null,
     held: null,
@@ -224,28 +247,46 @@ export function withPending(
   victim?: string,
 ): SessionContext {
   const id = ctx.nextId;
+  const presence = ctx.presence ?? EMPTY_PRESENCE;
   if (kind === 'replace') {
     if (victim === undefined) throw new Error('a replace needs its victim');
     const planLimit = planLimitToRecord(ctx);
-    effects.push({ type: 'replace', id, generation, victim, ...(planLimit === undefined ? {} : { planLimit }) });
+    const classes = replaceMoves(ctx.classes, presence, victim);
+    const releaseClasses = releaseAfterReplace(classes, presence);
+    effects.push({
+      type: 'replace',
+      id,
+      generation,
+      victim,
+      ...(planLimit === undefined ? {} : { planLimit }),
+      ...(classes === undefined ? {} : { classes }),
+      ...(releaseClasses === undefined ? {} : { releaseClasses }),
+    });
     return { ...ctx, pending: { kind, id, generation }, nextId: id + 1 };
   }
   if (kind === 'claim') {
     const planLimit = planLimitToRecord(ctx);
     const clearRejoin =
       ctx.presence !== null && ctx.deviceId !== null && claimClearsRejoin(ctx.presence, ctx.deviceId, ctx.now);
+    const classes = claimMoves(ctx.classes, presence);
+    const releaseClasses = releaseAfterClaim(classes);
     effects.push({
       type: 'claim',
       id,
       generation,
       ...(planLimit === undefined ? {} : { planLimit }),
       ...(clearRejoin ? { clearRejoin: true as const } : {}),
+      ...(classes === undefined ? {} : { classes }),
+      ...(releaseClasses === undefined ? {} : { releaseClasses }),
     });
-  } else if (kind === 'resume') effects.push({ type: 'resume', id });
-  else if (kind === 'ping') effects.push({ type: 'ping', id });
+  } else if (kind === 'resume') {
+    const releaseClasses = ctx.deviceId === null ? undefined : removalMoves(presence, ctx.deviceId);
+    effects.push(releaseClasses === undefined ? { type: 'resume', id } : { type: 'resume', id, releaseClasses });
+  } else if (kind === 'ping') effects.push({ type: 'ping', id });
   else {
     const reason = ctx.stopped.status === 'released' ? ctx.stopped.reason : 'released';
-    effects.push({ type: 'release', id, reason });
+    const classes = ctx.deviceId === null ? undefined : removalMoves(presence, ctx.deviceId);
+    effects.push(classes === undefined ? { type: 'release', id, reason } : { type: 'release', id, reason, classes });
   }
   return { ...ctx, pending: { kind, id, generation }, nextId: id + 1 };
 }

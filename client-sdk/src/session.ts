@@ -5,11 +5,14 @@
  */
 import type { Database } from 'firebase/database';
 import {
+  isClassFor,
   isLimitPolicy,
+  platformClass,
   isValidDeviceId,
   resolveClientConfig,
   resolveLabel,
   unknownPlatformMessage,
+  type DeviceClass,
   type DeviceLimitConfig,
 } from './contract';
 import { PresenceGateway } from './database';
@@ -64,6 +67,7 @@ class DeviceSessionImpl implements DeviceSession {
   private readonly logger: Logger;
   readonly platform: string;
   readonly label: string;
+  readonly deviceClass: DeviceClass | undefined;
   /** The app's `paths`, `defaultLimit` and `platforms`, checked. */
   private readonly config: DeviceLimitConfig;
   private readonly channel: TabChannel | null;
@@ -109,6 +113,13 @@ class DeviceSessionImpl implements DeviceSession {
         `policy must be 'refuse' or 'evict-least-recent' (got ${String(options.policy)}).`,
       );
     }
+    // §11.3: the rules accept only the platform's class, or tv.
+    if (options.deviceClass !== undefined && !isClassFor(platform, options.deviceClass)) {
+      throw new DeviceLimitError(
+        'device-limit/invalid-argument',
+        `deviceClass must be ${platformClass(platform)} (the class of ${platform}) or tv (got ${String(options.deviceClass)}).`,
+      );
+    }
     if (options.deviceId === undefined && !options.storage && !browserLocalStorage()) {
       throw new DeviceLimitError(
         'device-limit/storage-unavailable',
@@ -116,6 +127,7 @@ class DeviceSessionImpl implements DeviceSession {
       );
     }
     this.platform = platform;
+    this.deviceClass = options.deviceClass;
     this.label = resolveLabel(options.label, browser ? describeUserAgent() : platform);
     this.timers = options.timers ?? systemTimers;
     this.logger = options.logger ?? SILENT_LOGGER;
@@ -292,6 +304,7 @@ class DeviceSessionImpl implements DeviceSession {
           authTime: authTimeOf(this.user).catch(() => null),
           ...(this.user.getIdTokenResult ? { readPlanLimit: () => planLimitOf(this.user) } : {}),
           ...(this.options.policy ? { policy: this.options.policy } : {}),
+          ...(this.options.deviceClass ? { deviceClass: this.options.deviceClass } : {}),
           startStopped,
         });
         this.holder = holder;

@@ -6,7 +6,7 @@
  * One SlotHolder per install (per browser, in the leading tab).
  */
 import type { Functions } from 'firebase/functions';
-import type { LimitPolicy } from './contract';
+import { platformClass, type DeviceClass, type LimitPolicy } from './contract';
 import { isPermissionDenied, type DeviceLimitError } from './errors';
 import type { PresenceGateway, ReleaseEventReason, WriteOutcome } from './database';
 import { LeaseTimer } from './lease';
@@ -47,6 +47,8 @@ export interface SlotHolderOptions {
   readonly readPlanLimit?: () => Promise<number | null>;
   /** What a claim on a full account does (§11.2); default `refuse`. */
   readonly policy?: LimitPolicy;
+  /** §11.3: the class this install declares (default: its platform's by the contract's table). */
+  readonly deviceClass?: DeviceClass;
   /** Start stopped in this state instead of claiming (a tab taking over a released session). */
   readonly startStopped?: boolean;
 }
@@ -87,6 +89,11 @@ export class SlotHolder {
       readsPlanLimit: options.readPlanLimit !== undefined,
       ...(options.defaultLimit === undefined ? {} : { defaultLimit: options.defaultLimit }),
       ...(options.policy ? { policy: options.policy } : {}),
+      // §11.3: the class the app declared, else the platform's; always written when declared.
+      classes: {
+        deviceClass: options.deviceClass ?? platformClass(options.platform),
+        always: options.deviceClass !== undefined,
+      },
     });
     this.ctx = start.context;
     this.state = publicState(this.ctx);
@@ -228,6 +235,8 @@ export class SlotHolder {
             gateway.claim(effect.generation, this.options.platform, this.options.label, {
               planLimit: effect.planLimit,
               clearRejoin: effect.clearRejoin === true,
+              classes: effect.classes,
+              releaseClasses: effect.releaseClasses,
             }),
           );
           break;
@@ -240,6 +249,7 @@ export class SlotHolder {
               this.options.platform,
               this.options.label,
               effect.planLimit,
+              { classes: effect.classes, releaseClasses: effect.releaseClasses },
             ),
           );
           break;
@@ -250,10 +260,10 @@ export class SlotHolder {
             .catch((error: unknown) => logger.debug?.('device-limit: plan limit not recorded', error));
           break;
         case 'resume':
-          this.settle(effect.id, gateway.resume(this.options.label));
+          this.settle(effect.id, gateway.resume(this.options.label, effect.releaseClasses));
           break;
         case 'release':
-          this.settle(effect.id, gateway.release(RELEASE_EVENT_REASON[effect.reason]));
+          this.settle(effect.id, gateway.release(RELEASE_EVENT_REASON[effect.reason], effect.classes));
           break;
         case 'renew':
           this.renew();
@@ -265,7 +275,7 @@ export class SlotHolder {
           this.waitUntil(effect.until);
           break;
         case 'sweep':
-          gateway.sweep(effect.deviceId, effect.generation).then(
+          gateway.sweep(effect.deviceId, effect.generation, effect.classes).then(
             () => this.dispatch({ type: 'sweep-settled', deviceId: effect.deviceId }),
             (error: unknown) => {
               // Refused: another device swept it first, or it renewed after all; the listener shows which.

@@ -14,6 +14,7 @@
  *   connection drops and decides again, from fresh data, once it is back.
  */
 import { REJOIN_WINDOW_MS, evictionReasonFromNotice, type EvictionReason } from './contract';
+import { classLimitReached } from './classes';
 import { afterPing, decideFull, holderDuties } from './contention';
 import { CHECK_MARGIN_MS, rejoinHeldUntil } from './liveness';
 import { DeviceLimitError } from './errors';
@@ -295,6 +296,9 @@ function decide(
     return withPending({ ...ctx, attempt: { ...ctx.attempt, repair: 'done' } }, 'claim', presence.generation, effects);
   }
   if (presence.count >= limit) return decideFull(ctx, deviceId, presence, limit, effects);
+  // §11.3: the total has room, but this install's class is at its limit.
+  const classBlock = classLimitReached(ctx.classes, presence);
+  if (classBlock !== null) return decideFull(ctx, deviceId, presence, limit, effects, classBlock.deviceClass);
   // §4.11: the last free slot is kept for the device whose connection just dropped (another tab of
   // its browser, or the same app reconnecting): a claim now would be refused, so wait for the window.
   const rejoinUntil = rejoinHeldUntil(presence, deviceId, ctx.now);
@@ -350,7 +354,10 @@ export function publicState(ctx: SessionContext): DeviceSessionState {
         : { status: 'released', deviceId, reason: s.reason };
     }
     if (stopped.status === 'evicted') return { status: 'evicted', deviceId, reason: stopped.reason };
-    return { status: 'limit-reached', deviceId, devices: devices(), limit };
+    const classBlock = ctx.presence ? classLimitReached(ctx.classes, ctx.presence) : null;
+    return classBlock
+      ? { status: 'limit-reached', deviceId, devices: devices(), limit, classLimit: classBlock }
+      : { status: 'limit-reached', deviceId, devices: devices(), limit };
   }
   if (!ctx.connected && ctx.everConnected) return { status: 'offline', deviceId };
   if (ctx.held && !ctx.needsResume && ctx.pending === null)

@@ -49,3 +49,56 @@ export function deviceLimitFor(
   if (typeof override === 'number' && Number.isFinite(override)) return override;
   return planLimit ?? defaultLimit;
 }
+
+/**
+ * docs/protocol.md §11.3: the device classes a per-class limit may name, e.g. "2 phones and 1 TV".
+ * An entry's class is its `class` field when it has one, else the class of its platform below.
+ */
+export const DEVICE_CLASSES = ['mobile', 'tv', 'desktop', 'web', 'other'] as const;
+export type DeviceClass = (typeof DEVICE_CLASSES)[number];
+
+/**
+ * docs/protocol.md §11.3, the fixed table from platform to class; a platform not in it (a project's
+ * own, docs/adopt.md) is `other`. The rules carry the same table (contract/src/rules/classes.ts).
+ */
+export const PLATFORM_CLASSES: Readonly<Record<string, DeviceClass>> = Object.freeze({
+  web: 'web',
+  ios: 'mobile',
+  android: 'mobile',
+  macos: 'desktop',
+  windows: 'desktop',
+  linux: 'desktop',
+  tv: 'tv',
+  other: 'other',
+});
+
+/**
+ * The class a device may declare instead of its platform's: a TV app runs on `android`, `ios` (tvOS),
+ * `web` (a TV browser app) or `other`, and the platform alone cannot tell it from a phone.
+ */
+export const DECLARABLE_CLASSES: readonly DeviceClass[] = ['tv'];
+
+export function isDeviceClass(value: unknown): value is DeviceClass {
+  return typeof value === 'string' && (DEVICE_CLASSES as readonly string[]).includes(value);
+}
+
+/** The class of `platform` by the fixed table. */
+export function platformClass(platform: string): DeviceClass {
+  return Object.prototype.hasOwnProperty.call(PLATFORM_CLASSES, platform)
+    ? (PLATFORM_CLASSES[platform] as DeviceClass)
+    : 'other';
+}
+
+/** Whether a device of `platform` may carry `deviceClass` (its platform's class, or a declarable one). */
+export function isClassFor(platform: string, deviceClass: unknown): deviceClass is DeviceClass {
+  return (
+    isDeviceClass(deviceClass) && (deviceClass === platformClass(platform) || DECLARABLE_CLASSES.includes(deviceClass))
+  );
+}
+
+/** The class of an entry as stored: its `class` field when it is a class, else its platform's. */
+export function classOfEntry(entry: unknown): DeviceClass {
+  const object = typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>) : {};
+  if (isDeviceClass(object.class)) return object.class;
+  return platformClass(typeof object.platform === 'string' ? object.platform : 'other');
+}

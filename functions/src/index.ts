@@ -17,6 +17,9 @@ export { applyPlanLimit } from './database/set-device-limit';
 export type { SetDeviceLimitResult } from './database/set-device-limit';
 // docs/protocol.md §11.2: an admin's per-user choice of what a claim on a full account does.
 export { setLimitPolicy } from './database/set-limit-policy';
+// docs/protocol.md §11.3: an admin's per-user limits per device class.
+export { setClassLimits } from './database/set-class-limits';
+export type { SetClassLimitsResult } from './database/set-class-limits';
 export type { SweepStaleSlotsOptions, SweepResult } from './database/sweep';
 // The database instance of a user under PRESENCE_INSTANCES (docs/protocol.md §10), e.g. for the device
 // gate's `databaseFor`.

@@ -75,6 +75,7 @@ export interface PresenceJson {
   ping?: number;
   lastActive?: number;
   planLimit?: number;
+  classCount?: Record<string, number>;
   devices?: Record<
     string,
     { claimedAt: number; lastSeen: number; generation: number; platform: string; label: string }

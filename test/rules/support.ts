@@ -36,6 +36,10 @@ export interface PresenceV2 extends PresenceState {
   ping?: number;
   planLimit?: number;
   rejoin?: { deviceId: string; at: number };
+  replaced?: string;
+  policy?: string;
+  classCount?: Record<string, number>;
+  classLimits?: Record<string, number>;
 }
 
 export interface AuditEvent {
@@ -109,6 +113,26 @@ export function replaceWrite(
     [`${p}/lastActive`]: serverTimestamp(),
     [`${p}/evicted/${deviceId}`]: null,
   };
+}
+
+/**
+ * §11.3: `write` (a claim, replace, release or sweep of `uid`) with the class of each entry it
+ * creates or removes: `class` set on created entries, and `classCount/{class}` moved by `moves`.
+ */
+export function withClasses(
+  uid: string,
+  write: Write,
+  classes: Record<string, unknown>,
+  moves: Record<string, number>,
+): Write {
+  const p = `presence/${uid}`;
+  const out: Write = { ...write };
+  for (const [deviceId, deviceClass] of Object.entries(classes)) {
+    const entry = out[`${p}/devices/${deviceId}`];
+    if (entry && typeof entry === 'object') out[`${p}/devices/${deviceId}`] = { ...entry, class: deviceClass };
+  }
+  for (const [deviceClass, delta] of Object.entries(moves)) out[`${p}/classCount/${deviceClass}`] = increment(delta);
+  return out;
 }
 
 /** §11.1: the server's copy of the plan limit (the writer's own token claim, or null to remove it). */

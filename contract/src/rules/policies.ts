@@ -6,7 +6,7 @@
  */
 import { LIMIT_POLICIES } from '../policies';
 import { type RuleEntry, location, rule } from './document';
-import { At, type Expr, type PathKey, and, cond, eq, ge, le, named, num, plus } from './expr';
+import { At, type Expr, type PathKey, and, cond, eq, ge, le, named, num, or, plus } from './expr';
 import { countBefore, entryAppears, entryDisappears, isDeviceId, isOneOf, opValue, rejoinHeldForOther } from './pieces';
 
 /** Paths under `/presence/{uid}`, from the root (presence.ts's `user`). */
@@ -39,10 +39,12 @@ export function isReplace(at: At, user: UserPath): Expr {
  * least the limit — and was not above it. A replace is the answer to a full account, never a way to
  * skip a free slot, nor to get in while a lowered limit still has devices to shed (§5.5, §11.1).
  */
-export function accountFull(at: At, user: UserPath, limit: Expr, deviceId: Expr): Expr {
+export function accountFull(at: At, user: UserPath, limit: Expr, deviceId: Expr, classFull?: Expr): Expr {
   const count = countBefore(at.data(user('count')));
   const reserved = cond(rejoinHeldForOther(at.newData(user('rejoin')), deviceId), num(1), num(0));
-  return named('accountFull', and(ge(plus(count, reserved), limit), le(count, limit)));
+  const full = ge(plus(count, reserved), limit);
+  // §11.3: or the claimer's class is full and the victim is of that class (a replace within the class).
+  return named('accountFull', and(classFull ? or(full, classFull) : full, le(count, limit)));
 }
 
 /** `/presence/{uid}/replaced`: the device the latest replace evicted (§11.2). */

@@ -8,6 +8,7 @@ import { type RuleEntry, indexOn, location, rule } from './document';
 import {
   At,
   type PathKey,
+  named,
   and,
   cond,
   data,
@@ -27,6 +28,15 @@ import {
 import type { RulesOptions } from './options';
 import { accountFull, isReplace, policyRules, replacedRules } from './policies';
 import { admittedHere, shardNodeRules } from './shards';
+import {
+  claimClassCounted,
+  classFull,
+  classOf,
+  classRules,
+  entryClassRule,
+  releaseClassCounted,
+  replaceClassCounted,
+} from './classes';
 import {
   NOTICE_FIELDS,
   REJOIN_FIELDS,
@@ -291,6 +301,11 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
   const countAfterEntry = countAfter(atEntry.newData(user('count')));
   const countBeforeEntry = countBefore(atEntry.data(user('count')));
   const generationNow = currentGeneration(atEntry.data(user('generation')));
+  // §11.3: the classes of the two entries of a replace, seen from the one being written.
+  const victimOf = named('replaced', atEntry.newData(user('replaced')).val());
+  const newClass = classOf($deviceId, newData);
+  const victimClass = classOf(victimOf, atEntry.data(user('devices', victimOf)));
+  const incomingClass = classOf(opAfter, atEntry.newData(user('devices', opAfter)));
   const entry = location(
     '$deviceId',
     undefined,
@@ -305,6 +320,7 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
             gate,
             eq(opAfter, $deviceId),
             eq(countAfterEntry, plus(countBeforeEntry, ONE)),
+            claimClassCounted(atEntry, user, $deviceId),
             eq(newData.child('generation').val(), generationNow),
             isNow(newData.child('claimedAt').val()),
             isNow(newData.child('lastSeen').val()),
@@ -315,17 +331,30 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
             gate,
             eq(opAfter, $deviceId),
             isReplace(atEntry, user),
-            accountFull(atEntry, user, limitOf(atEntry), $deviceId),
+            accountFull(
+              atEntry,
+              user,
+              limitOf(atEntry),
+              $deviceId,
+              and(eq(newClass, victimClass), classFull(atEntry, user, newClass)),
+            ),
+            replaceClassCounted(atEntry, user, newClass, victimClass, 'in'),
             eq(newData.child('generation').val(), generationNow),
             isNow(newData.child('claimedAt').val()),
             isNow(newData.child('lastSeen').val()),
           ),
-          and(isDelete, eq(opAfter, $deviceId), eq(countAfterEntry, minus(countBeforeEntry, ONE))),
+          and(
+            isDelete,
+            eq(opAfter, $deviceId),
+            eq(countAfterEntry, minus(countBeforeEntry, ONE)),
+            releaseClassCounted(atEntry, user, $deviceId, data),
+          ),
           and(
             isDelete,
             eq(atEntry.newData(user('replaced')).val(), $deviceId),
             isReplace(atEntry, user),
             eq(atEntry.newData(user('evicted', $deviceId, 'reason')).val(), str('replaced')),
+            replaceClassCounted(atEntry, user, incomingClass, classOf($deviceId, data), 'out'),
           ),
           and(
             isUpdate,
@@ -335,6 +364,7 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
             unchanged('generation'),
             unchanged('claimedAt'),
             unchanged('platform'),
+            unchanged('class'),
             or(isNow(newData.child('lastSeen').val()), unchanged('lastSeen')),
           ),
         ),
@@ -394,6 +424,7 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
       undefined,
       rule('.validate', isLabel, 'A display string, LABEL_MIN_LENGTH to LABEL_MAX_LENGTH long (§2).'),
     ),
+    entryClassRule(),
     location('$other', undefined, rule('.validate', false, 'No other field (§2).')),
   );
 
@@ -417,6 +448,7 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
       ping,
       rejoin,
       replacedRules(user, isOwner($uid)),
+      ...classRules(user, isOwner($uid)),
       policyRules(),
       ...shardNodeRules(user, isOwner($uid)),
       location('evicted', 'Eviction notices (§4.8).', notice),

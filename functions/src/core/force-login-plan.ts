@@ -5,6 +5,8 @@
  * `auth_time` so that every session that signed in earlier is shut out by the rules gate even if its
  * client ignores the eviction. Notices older than EVICTION_NOTICE_TTL_MS are dropped (§5).
  */
+import { platformClass, type DeviceClass } from '@device-limit/contract';
+import { classCounts, classesTracked, entryClass } from './classes';
 import type { TimestampValue } from './contract';
 import { deviceSlots, generationOf, isJsonObject, notBeforeOf, type JsonObject } from './presence';
 import { keepRecentNotices, noticeCutoff } from './repair-plan';
@@ -23,6 +25,11 @@ export interface ForceLoginInput {
    * copy `planLimit` like a client's claim records it (docs/protocol.md §11.1). Left out: unchanged.
    */
   readonly planLimit?: number | null;
+  /**
+   * The class the caller's device declares (§11.3; checked against its platform by the callable).
+   * Without it, a user whose classes are tracked gets the platform's class.
+   */
+  readonly deviceClass?: DeviceClass;
   /** What `claimedAt`/`lastSeen`/`lastActive`/notice `at` are set to: normally the server timestamp value. */
   readonly stamp: TimestampValue;
   /** Server time in ms, for the notice TTL. */
@@ -59,6 +66,9 @@ export function planForceLogin(current: unknown, input: ForceLoginInput): ForceL
     .filter((deviceId) => deviceId !== input.deviceId);
 
   const ownClaimedAt = own && isJsonObject(own.entry) ? own.entry.claimedAt : undefined;
+  const tracked = classesTracked(current);
+  const ownClass = own ? entryClass(own.entry) : undefined;
+  const deviceClass = input.deviceClass ?? ownClass ?? (tracked ? platformClass(input.platform) : undefined);
   const { notices } = keepRecentNotices(current, noticeCutoff(input.now));
   for (const deviceId of evicted) notices[deviceId] = { reason: 'force-login', at: input.stamp, generation };
 
@@ -77,9 +87,17 @@ export function planForceLogin(current: unknown, input: ForceLoginInput): ForceL
         generation,
         platform: input.platform,
         label: input.label,
+        ...(deviceClass === undefined ? {} : { class: deviceClass }),
       },
     },
   };
+  // §11.3: the one remaining entry is the only one its class counts.
+  if (tracked || deviceClass !== undefined) {
+    const entry = (next.devices as JsonObject)[input.deviceId];
+    const counts = classCounts(current, [{ deviceId: input.deviceId, entry }]);
+    if (counts === undefined) delete next.classCount;
+    else next.classCount = counts;
+  }
   if (Object.keys(notices).length > 0) next.evicted = notices;
   else delete next.evicted;
   if (input.planLimit === null) delete next.planLimit;

@@ -6,6 +6,7 @@
  * `datastale` retry) and whose last call is the one that commits.
  */
 import { EVICTION_NOTICE_TTL_MS, type EvictionNotice, type EvictionReason, type TimestampValue } from './contract';
+import { chooseClassEvictions, classCounts, classesTracked, classifySlots, classLimitsOf, sameCounts } from './classes';
 import { chooseOverLimitEvictions } from './eviction';
 import { deviceLimitFor, planLimitOf } from './limit-policy';
 import {
@@ -70,6 +71,11 @@ export interface RepairOptions {
    * names the last removed entry, and `lastActive` is maintained (see `sweptLastActive`).
    */
   readonly staleBefore?: number;
+  /**
+   * §11.3 `setClassLimits`: the per-class limits to set (null removes them) in the same write, which
+   * then classifies, recounts and evicts by them.
+   */
+  readonly classLimits?: JsonObject | null;
 }
 
 /** `count` agrees with `entries`; an absent `count` means 0 (docs/protocol.md §2). */
@@ -123,6 +129,12 @@ export function composePresence(
     notices[deviceId] = notice;
   }
   const next: JsonObject = { ...current, count: options.remaining.length };
+  // §11.3: a user whose classes are tracked gets class counters that match the remaining entries.
+  if (classesTracked(current)) {
+    const counts = classCounts(current, options.remaining);
+    if (counts === undefined) delete next.classCount;
+    else next.classCount = counts;
+  }
   if (options.remaining.length > 0) {
     next.devices = Object.fromEntries(options.remaining.map((slot) => [slot.deviceId, slot.entry]));
   } else {
@@ -150,6 +162,15 @@ export function sweptLastActive(current: JsonObject, remaining: readonly DeviceS
   return lastActive !== undefined && lastActive >= newest ? lastActive : newest;
 }
 
+/** `current` with the class limits `setClassLimits` writes (§11.3); unchanged when none are given. */
+function withClassLimits(current: unknown, classLimits: JsonObject | null | undefined): unknown {
+  if (classLimits === undefined) return current;
+  const base: JsonObject = isJsonObject(current) ? { ...current } : {};
+  if (classLimits === null || Object.keys(classLimits).length === 0) delete base.classLimits;
+  else base.classLimits = classLimits;
+  return Object.keys(base).length === 0 && (current === null || current === undefined) ? current : base;
+}
+
 /** The limit `options` set for `current` (docs/protocol.md §11.1). */
 export function limitIn(current: unknown, options: Pick<RepairOptions, 'limit'>): number {
   if (typeof options.limit === 'number') return options.limit;
@@ -157,7 +178,8 @@ export function limitIn(current: unknown, options: Pick<RepairOptions, 'limit'>)
   return deviceLimitFor(override, planLimit !== undefined ? planLimit : planLimitOf(current), defaultLimit);
 }
 
-export function planRepair(current: unknown, options: RepairOptions): PresencePlan {
+export function planRepair(input: unknown, options: RepairOptions): PresencePlan {
+  const current = withClassLimits(input, options.classLimits);
   const countBefore = isJsonObject(current) ? current.count : undefined;
   const limit = limitIn(current, options);
   if (current === null || current === undefined) {
@@ -170,7 +192,10 @@ export function planRepair(current: unknown, options: RepairOptions): PresencePl
 
   const sweeping = options.staleBefore !== undefined;
   const removed: Removal[] = [];
-  let remaining = deviceSlots(current);
+  const slots = deviceSlots(current);
+  // §11.3: with class limits set, an entry claimed before them is given its platform's class.
+  let remaining = classifySlots(current, slots);
+  const classified = remaining.some((slot, i) => slot.entry !== slots[i]?.entry);
   if (options.staleBefore !== undefined) {
     const staleBefore = options.staleBefore;
     const stale = remaining.filter((slot) => lastSeenOf(slot.entry) < staleBefore);
@@ -184,6 +209,10 @@ export function planRepair(current: unknown, options: RepairOptions): PresencePl
   const overLimitReason = options.overLimitReason ?? (planLowered ? 'limit-lowered' : 'over-limit');
   for (const deviceId of extras) removed.push({ deviceId, reason: overLimitReason });
   remaining = remaining.filter((slot) => !extras.has(slot.deviceId));
+  // §11.3: then no class above its limit, the most recently claimed of the class first.
+  const classExtras = new Set(chooseClassEvictions(remaining, classLimitsOf(current)));
+  for (const deviceId of classExtras) removed.push({ deviceId, reason: overLimitReason });
+  remaining = remaining.filter((slot) => !classExtras.has(slot.deviceId));
 
   const { next, noticesDropped } = composePresence(current, {
     remaining,
@@ -218,6 +247,10 @@ export function planRepair(current: unknown, options: RepairOptions): PresencePl
     devicesMalformed ||
     lastActiveChanged ||
     planLimitChanged ||
+    classified ||
+    (options.classLimits !== undefined &&
+      !sameCounts(current.classLimits, isJsonObject(input) ? input.classLimits : undefined)) ||
+    !sameCounts(next.classCount, current.classCount) ||
     !countMatches(countBefore, remaining.length);
   return { changed, next, removed, countBefore, countAfter: remaining.length, noticesDropped, limit };
 }

@@ -157,3 +157,18 @@ describe('repairTarget', () => {
     expect(codeOf(() => repairTarget(owner, { uid: 'u2' }))).toBe('permission-denied');
   });
 });
+
+describe('parseForceLoginData with a device class (docs/protocol.md §11.3)', () => {
+  const data = { deviceId: 'device-0001', platform: 'android', label: 'Living room' };
+
+  it.each([
+    ['mobile', 'mobile'],
+    ['tv', 'tv'],
+  ])('accepts %p on android', (deviceClass, expected) => {
+    expect(parseForceLoginData({ ...data, deviceClass }).deviceClass).toBe(expected);
+  });
+
+  it.each([['desktop'], ['web'], ['car'], [7]])('refuses %p on android with invalid-argument', (deviceClass) => {
+    expect(codeOf(() => parseForceLoginData({ ...data, deviceClass }))).toBe('invalid-argument');
+  });
+});

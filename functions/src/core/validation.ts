@@ -14,6 +14,7 @@ import {
   PLATFORMS,
   UID_MAX_LENGTH,
 } from './contract';
+import { isClassFor, platformClass, type DeviceClass } from '@device-limit/contract';
 import { PresenceError } from './errors';
 import { isValidDeviceLimit, planLimitFromClaims } from './limit-policy';
 import { isJsonObject, type JsonObject } from './presence';
@@ -101,15 +102,22 @@ export interface ForceLoginData {
   /** One of the configured platforms. */
   readonly platform: string;
   readonly label: string;
+  /** docs/protocol.md §11.3: the device's class, its platform's or a declarable one (tv). */
+  readonly deviceClass?: DeviceClass;
 }
 
 export function parseForceLoginData(data: unknown, platforms: readonly string[] = PLATFORMS): ForceLoginData {
-  const object = requireObject(data, ['deviceId', 'platform', 'label']);
-  return {
-    deviceId: parseDeviceId(object.deviceId),
-    platform: parsePlatform(object.platform, platforms),
-    label: parseLabel(object.label),
-  };
+  const object = requireObject(data, ['deviceId', 'platform', 'label', 'deviceClass']);
+  const platform = parsePlatform(object.platform, platforms);
+  const parsed = { deviceId: parseDeviceId(object.deviceId), platform, label: parseLabel(object.label) };
+  if (object.deviceClass === undefined || object.deviceClass === null) return parsed;
+  if (!isClassFor(platform, object.deviceClass)) {
+    throw new PresenceError(
+      'invalid-argument',
+      `deviceClass must be the class of the platform ${platform} (${platformClass(platform)}) or tv.`,
+    );
+  }
+  return { ...parsed, deviceClass: object.deviceClass };
 }
 
 export interface SignOutDeviceData {

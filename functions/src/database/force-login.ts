@@ -1,6 +1,7 @@
 /**
  * Force login (docs/protocol.md §5.1) as one transaction on `/presence/{uid}`.
  */
+import type { DeviceClass } from '@device-limit/contract';
 import type { Database } from 'firebase-admin/database';
 import { auditEvent, type AuditEvent } from '../core/audit';
 import { SERVER_TIMESTAMP, presencePath } from '../core/contract';
@@ -22,6 +23,8 @@ export interface ForceLoginRequest {
   readonly label: string;
   /** The caller's plan limit, its ID token's `deviceLimit` claim (null: none; docs/protocol.md §11.1). */
   readonly planLimit?: number | null;
+  /** The class the caller's device declares (docs/protocol.md §11.3), checked by the callable. */
+  readonly deviceClass?: DeviceClass;
 }
 
 export interface ForceLoginResult {

@@ -29,6 +29,8 @@ export interface RepairUserOptions {
   readonly overLimitReason?: RepairOptions['overLimitReason'];
   /** Sweep: remove entries with `lastSeen` below this (see `planRepair`). */
   readonly staleBefore?: number;
+  /** §11.3 `setClassLimits`: the per-class limits to write in the same transaction (null: remove). */
+  readonly classLimits?: RepairOptions['classLimits'];
 }
 
 export interface RepairResult {
@@ -55,6 +57,7 @@ export async function repairUserPresence(
   const planOptions: RepairOptions = {
     limit,
     ...(options.planLimit !== undefined ? { recordPlanLimit: options.planLimit } : {}),
+    ...(options.classLimits !== undefined ? { classLimits: options.classLimits } : {}),
     now: options.now ?? Date.now(),
     stamp: SERVER_TIMESTAMP,
     overLimitReason: options.overLimitReason,
