@@ -171,7 +171,12 @@ export class PresenceGateway {
     private readonly db: Database,
     private readonly uid: string,
     private readonly deviceId: string,
-    private readonly options: { readonly auditEvents: boolean; readonly paths?: ContractPaths },
+    private readonly options: {
+      readonly auditEvents: boolean;
+      readonly paths?: ContractPaths;
+      /** docs/protocol.md §10.2 (R1): the map epoch every claim and replace of this session carries. */
+      readonly mapEpoch?: number;
+    },
   ) {
     this.paths = options.paths ?? DEFAULT_PATHS;
   }
@@ -242,7 +247,10 @@ export class PresenceGateway {
   }
 
   private async takeSlot(write: Record<string, unknown>): Promise<WriteOutcome> {
-    const claimed = update(ref(this.db), write);
+    const { mapEpoch } = this.options;
+    const mapped =
+      mapEpoch === undefined ? write : { ...write, [`${presencePath(this.uid, this.paths)}/mapEpoch`]: mapEpoch };
+    const claimed = update(ref(this.db), mapped);
     const registered = this.registerRelease();
     registered.catch(() => undefined); // awaited below only if the claim went through
     try {

@@ -31,7 +31,18 @@ export type DeviceLimitErrorCode =
   /** The app's backend refused the request: this device lost its slot (or the session was cut off). */
   | 'device-limit/evicted'
   /** The app's backend refused the request: this device holds no slot (not claimed, or released). */
-  | 'device-limit/no-slot';
+  | 'device-limit/no-slot'
+  /**
+   * docs/protocol.md §10.3: the user's previous instance was closed by a newer shard map than the one
+   * the session was given (its fence is above the map's epoch): fetch the configuration again.
+   */
+  | 'device-limit/stale-shard-map'
+  /**
+   * docs/protocol.md §10.3: the previous instance refuses the fence although the user holds no entry
+   * there, again and again: its `/shardEpoch` is below the map's epoch (docs/protocol.md §10.5 step 2
+   * was skipped), or its rules predate §10.
+   */
+  | 'device-limit/shard-misconfigured';
 
 export class DeviceLimitError extends Error {
   override readonly name = 'DeviceLimitError';

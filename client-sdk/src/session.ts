@@ -22,7 +22,8 @@ import { validateLeaseRenewal } from './lease';
 import { SILENT_LOGGER, type Logger } from './logger';
 import { SlotHolder } from './slot-holder';
 import { planLimitOf } from './token';
-import { presenceDatabaseFor, type PresenceDatabase } from './shards';
+import { sessionPlacement, type PresenceDatabase } from './shards';
+import { MigratingDeviceSession } from './migration';
 import type {
   ClaimOutcome,
   DeviceSession,
@@ -86,6 +87,8 @@ class DeviceSessionImpl implements DeviceSession {
     private readonly db: Database,
     private readonly user: DeviceSessionUser,
     private readonly options: DeviceSessionOptions,
+    /** docs/protocol.md §10.2: the epoch of the app's shard map, written with every claim (R1). */
+    private readonly mapEpoch?: number,
   ) {
     if (!user || typeof user.uid !== 'string' || user.uid.length === 0) {
       throw new DeviceLimitError(
@@ -292,6 +295,7 @@ class DeviceSessionImpl implements DeviceSession {
           gateway: new PresenceGateway(this.db, this.user.uid, deviceId, {
             auditEvents: this.options.auditEvents !== false,
             paths: this.config.paths,
+            ...(this.mapEpoch === undefined ? {} : { mapEpoch: this.mapEpoch }),
           }),
           deviceId,
           platform: this.platform,
@@ -419,5 +423,14 @@ export function startDeviceSession(
   user: DeviceSessionUser,
   options: DeviceSessionOptions = {},
 ): DeviceSession {
-  return new DeviceSessionImpl(presenceDatabaseFor(database, user?.uid, 'startDeviceSession'), user, options);
+  const placement = sessionPlacement(database, user?.uid, 'startDeviceSession');
+  if (placement.kind === 'migrating') {
+    // §10.3: which instance serves this user takes a read of their previous one; the session places
+    // itself, and places itself again when a fence closes the instance it was on before it claimed.
+    const { shards, checked, uid } = placement;
+    return new MigratingDeviceSession(shards, checked, uid, options, (db, mapEpoch) => {
+      return new DeviceSessionImpl(db, user, options, mapEpoch);
+    });
+  }
+  return new DeviceSessionImpl(placement.db, user, options, placement.mapEpoch);
 }

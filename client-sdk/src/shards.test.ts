@@ -103,7 +103,11 @@ describe('a malformed configuration is device-limit/invalid-argument', () => {
     ['the same instance as a name and as a URL', { instances: [D, url(D)] }, 'user-2'],
     ['a URL without a host', { instances: ['https://'] }, 'user-2'],
     ['an unknown region', { instances: [D], region: 'mars' }, 'user-2'],
-    ['a map in migration (§10.3 is not implemented)', { instances: [D, P1], epoch: 1, previous: [D] }, 'user-2'],
+    [
+      'a map in migration (only startDeviceSession follows it, §10.3)',
+      { instances: [D, P1], epoch: 1, previous: [D] },
+      'user-2',
+    ],
     ['no uid', { instances: [D, P1] }, ''],
     ['a uid with a lone surrogate (§10.1)', { instances: [D, P1] }, 'user-\ud800'],
     ['neither a Database nor a shard configuration', {}, 'user-2'],

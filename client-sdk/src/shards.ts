@@ -4,13 +4,20 @@
  * of §10.1 (`shardFor` of `@device-limit/contract`) picks for the uid, or the one the app's own
  * `databaseFor(uid)` returns.
  *
- * Only the static map is implemented: the list of instances is fixed for the life of a session, and a
- * map in migration (§10.2's `previous`, §10.3) is refused rather than half-followed, because a client
- * that claims on the new instance without the fence of §10.3 could give a user twice their limit.
+ * A map in migration (§10.2's `previous`) cannot be resolved here, synchronously: which of the two
+ * instances serves a moved user depends on what their previous instance holds (§10.3). `startDeviceSession`
+ * follows it (migration.ts); `presenceDatabaseFor` and `onDevicesChanged` refuse it.
  */
 import type { FirebaseApp } from 'firebase/app';
 import { connectDatabaseEmulator, getDatabase, type Database } from 'firebase/database';
-import { databaseUrlFor, isShardMapError, shardFor, validateInstances } from '@device-limit/contract';
+import {
+  databaseUrlFor,
+  isShardMapError,
+  shardFor,
+  validateInstances,
+  validateShardMap,
+  type ShardMap,
+} from '@device-limit/contract';
 import { DeviceLimitError } from './errors';
 
 /** The options of `connectDatabaseEmulator`, for databases this module opens itself. */
@@ -32,6 +39,17 @@ export interface DatabaseShardList {
    * (`PRESENCE_INSTANCES`) must use the same instances.
    */
   readonly instances: readonly string[];
+  /**
+   * The map's epoch (§10.2): 0 for the first map, + 1 with every change of `instances`. Given, every
+   * claim carries it as `mapEpoch` (rule R1); absent, claims carry none, as before §10.
+   */
+  readonly epoch?: number;
+  /**
+   * While a migration runs (§10.3): the `instances` of epoch `epoch - 1`, in the same forms. A user
+   * whose instance the change moved stays on their previous instance while they hold slots there,
+   * and moves once it is closed for them. Only `startDeviceSession` follows such a map.
+   */
+  readonly previous?: readonly string[];
   /** The location of the instances given by name, when it is not `us-central1` (e.g. `europe-west1`). */
   readonly region?: string;
   /** Connect each database opened here to a database emulator (`connectDatabaseEmulator`). */
@@ -85,13 +103,17 @@ function instanceEntry(entry: unknown, region: string | undefined): InstanceEntr
   }
 }
 
-function instanceEntries(shards: DatabaseShardList): InstanceEntry[] {
-  const { instances, region } = shards;
-  if (!Array.isArray(instances)) throw invalid('instances must be an array of instance names or database URLs.');
+function instanceEntries(shards: DatabaseShardList, field: 'instances' | 'previous' = 'instances'): InstanceEntry[] {
+  const { region } = shards;
+  const instances = shards[field];
+  if (!Array.isArray(instances)) throw invalid(`${field} must be an array of instance names or database URLs.`);
   try {
     const entries = (instances as unknown[]).map((entry) => instanceEntry(entry, region));
     // Valid names, no duplicates (a name listed twice would win twice as often: §10.1).
-    validateInstances(entries.map((entry) => entry.instance));
+    validateInstances(
+      entries.map((entry) => entry.instance),
+      field,
+    );
     return entries;
   } catch (error) {
     if (error instanceof DeviceLimitError) throw error;
@@ -125,28 +147,66 @@ function openDatabase(app: FirebaseApp, url: string): Database {
   return defaultUrl !== undefined && sameUrl(url, defaultUrl) ? getDatabase(app) : getDatabase(app, url);
 }
 
-/** The database of the instance §10.1 picks for `uid`, opened (and connected to an emulator) once per app. */
-function databaseFromList(shards: DatabaseShardList, uid: string): Database {
-  if ((shards as { previous?: unknown }).previous !== undefined) {
-    // §10.3's migration (fences, map epochs) is specified but not implemented here; following only the
-    // new list would let a moved user claim on two instances at once.
-    throw invalid(
-      'This client implements the static shard map only (docs/protocol.md §10): a map in migration (previous) is not supported.',
-    );
-  }
+/**
+ * A shard list as the contract's {@link ShardMap} of instance names (§10.2), checked, with the URL
+ * each name is opened at.
+ */
+export interface CheckedShardList {
+  readonly map: ShardMap;
+  readonly urls: ReadonlyMap<string, string>;
+}
+
+export function checkShardList(shards: DatabaseShardList): CheckedShardList {
   const entries = instanceEntries(shards);
-  let home: string;
+  const previous = shards.previous === undefined ? undefined : instanceEntries(shards, 'previous');
+  const urls = new Map<string, string>();
+  for (const entry of [...entries, ...(previous ?? [])]) {
+    const known = urls.get(entry.instance);
+    if (known !== undefined && !sameUrl(known, entry.url)) {
+      throw invalid(`instances and previous open ${entry.instance} at two URLs: ${known} and ${entry.url}.`);
+    }
+    urls.set(entry.instance, entry.url);
+  }
   try {
-    home = shardFor(
-      uid,
-      entries.map((entry) => entry.instance),
-    );
+    const map = validateShardMap({
+      instances: entries.map((entry) => entry.instance),
+      ...(shards.epoch === undefined ? {} : { epoch: shards.epoch }),
+      ...(previous === undefined ? {} : { previous: previous.map((entry) => entry.instance) }),
+    });
+    return { map, urls };
+  } catch (error) {
+    if (isShardMapError(error)) throw invalid(`Invalid shard map: ${error.message}`, error);
+    throw error;
+  }
+}
+
+/** The uid's instance under `instances` (§10.1), as a DeviceLimitError when the uid cannot be hashed. */
+function homeOf(map: ShardMap, uid: string): string {
+  try {
+    return shardFor(uid, map.instances);
   } catch (error) {
     if (isShardMapError(error)) throw invalid(`No shard for uid ${JSON.stringify(uid)}: ${error.message}`, error);
     throw error;
   }
-  const entry = entries.find((candidate) => candidate.instance === home) as InstanceEntry;
-  const db = openDatabase(shards.app, entry.url);
+}
+
+/** The database of the instance §10.1 picks for `uid`, opened (and connected to an emulator) once per app. */
+function databaseFromList(shards: DatabaseShardList, uid: string): Database {
+  const { map, urls } = checkShardList(shards);
+  if (map.previous !== undefined) {
+    // Which instance serves a moved user depends on what their previous instance holds (§10.3), which
+    // takes a read; picking one without it could put the user's devices on two instances at once.
+    throw invalid(
+      'A shard map in migration (previous) is followed by startDeviceSession only (docs/protocol.md §10.3); ' +
+        'listDevices and onDevicesChanged need the map without previous, or a Database.',
+    );
+  }
+  return openInstance(shards, urls.get(homeOf(map, uid)) as string);
+}
+
+/** The app's Database at `url`, connected to the shard list's emulator when it names one. */
+export function openInstance(shards: DatabaseShardList, url: string): Database {
+  const db = openDatabase(shards.app, url);
   const { emulator } = shards;
   if (emulator !== undefined) {
     // A repeated call with the same settings is a no-op once the database has started.
@@ -180,4 +240,31 @@ export function presenceDatabaseFor(database: PresenceDatabase, uid: string, wha
   }
   if ('instances' in database) return databaseFromList(database, checked);
   throw invalid(`${what} needs a Database, { app, instances } or { databaseFor }.`);
+}
+
+/**
+ * What `startDeviceSession` runs on: one Database, with the map epoch its claims carry when the app
+ * gave one (§10.2, R1), or a map in migration that the session resolves itself (§10.3, migration.ts).
+ */
+export type SessionPlacement =
+  | { readonly kind: 'database'; readonly db: Database; readonly mapEpoch?: number }
+  | {
+      readonly kind: 'migrating';
+      readonly shards: DatabaseShardList;
+      readonly checked: CheckedShardList;
+      readonly uid: string;
+    };
+
+export function sessionPlacement(database: PresenceDatabase, uid: string, what: string): SessionPlacement {
+  if (isDatabase(database) || typeof database !== 'object' || database === null || !('instances' in database)) {
+    return { kind: 'database', db: presenceDatabaseFor(database, uid, what) };
+  }
+  const checkedUidValue = checkedUid(uid, what);
+  const checked = checkShardList(database);
+  homeOf(checked.map, checkedUidValue); // a uid that cannot be hashed is refused now, not mid-session
+  if (checked.map.previous !== undefined) {
+    return { kind: 'migrating', shards: database, checked, uid: checkedUidValue };
+  }
+  const db = databaseFromList(database, checkedUidValue);
+  return database.epoch === undefined ? { kind: 'database', db } : { kind: 'database', db, mapEpoch: database.epoch };
 }
