@@ -281,7 +281,7 @@ export class PresenceGateway {
     // round trip (and never resolve if the socket drops in between: see state-machine.ts).
     this.cancelOnDisconnect().catch(() => undefined);
     try {
-      const write = releaseUpdate(this.uid, this.deviceId, reason, this.eventId());
+      const write = releaseUpdate(this.uid, this.deviceId, reason, this.eventId(), this.paths);
       await update(ref(this.db), withClassMoves(write, this.uid, this.deviceId, classes, this.paths));
     } catch (error) {
       return this.outcomeOf(error, 'device-limit/release-failed', 'The release failed');
@@ -311,7 +311,7 @@ export class PresenceGateway {
 
   /** §4.10; rejects when refused (another device swept it first, or it answered after all). */
   async sweep(deviceId: string, generation: number, classes?: ClassMoves): Promise<void> {
-    const write = sweepUpdate(this.uid, deviceId, generation, this.eventId());
+    const write = sweepUpdate(this.uid, deviceId, generation, this.eventId(), this.paths);
     await update(ref(this.db), withClassMoves(write, this.uid, deviceId, classes, this.paths));
   }
 
@@ -323,16 +323,15 @@ export class PresenceGateway {
    * `sparseSnapshotTreeForget`), so together the two drop the whole release.
    */
   cancelOnDisconnect(): Promise<void> {
-    return Promise.all([
-      onDisconnect(this.presenceRef).cancel(),
-      onDisconnect(ref(this.db, presenceEventsPath(this.uid))).cancel(),
-    ]).then(() => undefined);
+    return Promise.all([onDisconnect(this.presenceRef).cancel(), onDisconnect(this.eventsRef).cancel()]).then(
+      () => undefined,
+    );
   }
 
   /** §6: the event of a claim that settled at the limit (not tied to a write of its own). */
   async recordDenied(): Promise<void> {
     if (!this.options.auditEvents) return;
-    await push(ref(this.db, presenceEventsPath(this.uid)), {
+    await push(this.eventsRef, {
       type: 'denied',
       deviceId: this.deviceId,
       reason: 'limit-reached',
@@ -348,13 +347,17 @@ export class PresenceGateway {
         (snapshot) => listeners.onPresence(presenceFromValue(snapshot.val())),
         (error) =>
           listeners.onPresenceDenied(
-            new DeviceLimitError('device-limit/permission-denied', `Reading ${presencePath(this.uid)} was refused.`, {
-              cause: error,
-            }),
+            new DeviceLimitError(
+              'device-limit/permission-denied',
+              `Reading ${presencePath(this.uid, this.paths)} was refused.`,
+              {
+                cause: error,
+              },
+            ),
           ),
       ),
       onValue(
-        ref(this.db, limitPath(this.uid)),
+        ref(this.db, limitPath(this.uid, this.paths)),
         (snapshot) => {
           const value: unknown = snapshot.val();
           listeners.onLimit(typeof value === 'number' ? value : null);
@@ -382,8 +385,8 @@ export class PresenceGateway {
    */
   private registerRelease(): Promise<void> {
     const eventId = this.eventId();
-    const cancelled = eventId === null ? null : onDisconnect(ref(this.db, presenceEventsPath(this.uid))).cancel();
-    const release = disconnectReleaseUpdate(this.uid, this.deviceId, eventId);
+    const cancelled = eventId === null ? null : onDisconnect(this.eventsRef).cancel();
+    const release = disconnectReleaseUpdate(this.uid, this.deviceId, eventId, this.paths);
     const registered = onDisconnect(ref(this.db)).update(
       withClassMoves(release, this.uid, this.deviceId, this.releaseClasses, this.paths),
     );
@@ -396,7 +399,7 @@ export class PresenceGateway {
       return SUCCEEDED;
     } catch (cause) {
       // A slot that nothing gives back would lock the user out until a check or the sweep: undo it.
-      const undo = releaseUpdate(this.uid, this.deviceId, 'error', this.eventId());
+      const undo = releaseUpdate(this.uid, this.deviceId, 'error', this.eventId(), this.paths);
       await update(ref(this.db), withClassMoves(undo, this.uid, this.deviceId, this.releaseClasses, this.paths)).catch(
         () => undefined,
       );
