@@ -27,7 +27,7 @@ import {
   type PresenceDatabase,
 } from '@device-limit/client';
 import { loadDemoConfig, splitHost, type DemoConfig } from './config';
-import { evictionMessage } from './messages';
+import { errorMessage, evictionMessage, evictionSignsOut, lostSlotMessage } from './messages';
 import {
   elements,
   renderAccount,
@@ -59,6 +59,11 @@ class DemoApp {
   private error: string | null = null;
   /** The device list for which a free slot was already tried, so a drifted count cannot loop claims. */
   private autoClaimedFor: string | null = null;
+  /** This device held a slot, and went offline since: what it finds on coming back needs explaining. */
+  private heldSlot = false;
+  private wentOffline = false;
+  /** Shown above the session view: why this device lost its slot. */
+  private sessionNotice: Notice | null = null;
 
   constructor(
     private readonly auth: Auth,
@@ -75,7 +80,7 @@ class DemoApp {
     elements.createAccount().addEventListener('click', () => void this.signIn('create'));
     elements.signOut().addEventListener('click', () => void this.signOut());
     elements.forceLogin().addEventListener('click', () => void this.forceLogin());
-    elements.claim().addEventListener('click', () => this.session?.claim());
+    elements.claim().addEventListener('click', () => this.claimAgain());
     onAuthStateChanged(this.auth, (user) => this.onUser(user));
     setInterval(() => this.render(), CLOCK_TICK_MS);
   }
@@ -104,16 +109,43 @@ class DemoApp {
 
   private onState(state: DeviceSessionState): void {
     this.state = state;
+    const lost = this.heldSlot ? lostSlotMessage(state, this.wentOffline) : null;
+    if (lost) this.sessionNotice = { kind: 'lost-slot', tone: 'warning', ...lost };
     if (state.status === 'evicted') {
-      // Signed out elsewhere: the slot is gone, and after a force login the rules refuse this
-      // sign-in anyway (client-sdk/README.md, "After a force-login eviction the user must sign in again").
-      const message = evictionMessage(state.reason);
-      this.notice = { kind: `evicted-${state.reason}`, tone: 'warning', ...message };
-      void signOut(this.auth);
+      this.heldSlot = false;
+      if (evictionSignsOut(state.reason)) {
+        // Signed out elsewhere, by the person or a force login: after a force login the rules refuse
+        // this sign-in anyway (client-sdk/README.md, "After a force-login eviction the user must sign in
+        // again"). A swept device, or one over a lowered limit, keeps its sign-in and may claim again.
+        const message = evictionMessage(state.reason);
+        this.notice = { kind: `evicted-${state.reason}`, tone: 'warning', ...message };
+        this.sessionNotice = null;
+        void signOut(this.auth);
+      }
     } else if (state.status === 'limit-reached') {
+      this.heldSlot = false;
       this.claimIfSlotFreed(state.devices, state.limit);
     } else if (state.status === 'active') {
       this.autoClaimedFor = null;
+      this.heldSlot = true;
+      this.wentOffline = false;
+      this.sessionNotice = null;
+    } else if (state.status === 'offline') {
+      this.wentOffline = true;
+    } else if (state.status === 'released') {
+      this.heldSlot = false;
+    }
+    this.render();
+  }
+
+  /** "Use this device": claims again; a refusal that needs the person (sign in again) is shown, not swallowed. */
+  private claimAgain(): void {
+    this.error = null;
+    this.sessionNotice = null;
+    try {
+      this.session?.claim();
+    } catch (error) {
+      this.error = errorMessage(error);
     }
     this.render();
   }
@@ -142,6 +174,9 @@ class DemoApp {
     this.state = null;
     this.error = null;
     this.autoClaimedFor = null;
+    this.heldSlot = false;
+    this.wentOffline = false;
+    this.sessionNotice = null;
   }
 
   private async signIn(mode: 'sign-in' | 'create'): Promise<void> {
@@ -155,6 +190,8 @@ class DemoApp {
     const label = elements.label().value.trim();
     if (label) localStorage.setItem(LABEL_KEY, label);
     else localStorage.removeItem(LABEL_KEY);
+    // A new attempt: what the page said about the last session ("You signed out.") is stale now.
+    this.notice = null;
     await this.run(async () => {
       await (mode === 'create'
         ? createUserWithEmailAndPassword(this.auth, email, password)
@@ -198,7 +235,7 @@ class DemoApp {
     try {
       await action();
     } catch (error) {
-      this.error = error instanceof Error ? error.message : String(error);
+      this.error = errorMessage(error);
       if (DEBUG) console.error(error);
     } finally {
       this.busy = false;
@@ -214,7 +251,7 @@ class DemoApp {
       return;
     }
     renderAccount(this.user.email ?? this.user.uid);
-    renderNotice(null);
+    renderNotice(this.sessionNotice);
     if (!this.state) {
       renderLoading();
       return;

@@ -2,7 +2,7 @@
  * Every sentence the demo shows, as pure functions of the session state, so the wording lives in one
  * place. The eviction reasons are the client module's (`EvictionReason`, docs/protocol.md §4.8, §5).
  */
-import type { DeviceSessionState, EvictionReason } from '@device-limit/client';
+import { isDeviceLimitError, type DeviceSessionState, type EvictionReason } from '@device-limit/client';
 
 export interface Message {
   readonly title: string;
@@ -48,6 +48,58 @@ export function evictionMessage(reason: EvictionReason): Message {
 /** Evictions after which the person must sign in again (they, or a force login, signed the device out). */
 export function evictionSignsOut(reason: EvictionReason): boolean {
   return reason === 'force-login' || reason === 'signed-out-remotely';
+}
+
+/**
+ * Why this device, which held a slot, now has none, when it finds out on coming back: its connection
+ * dropped and another device took the free slot (`limit-reached`), or it could not answer a liveness
+ * check and was swept. Without this the page would just say "Device limit reached".
+ */
+export function lostSlotMessage(state: DeviceSessionState, whileOffline: boolean): Message | null {
+  if (state.status === 'limit-reached') {
+    return {
+      title: whileOffline ? 'This device lost its slot while it was offline' : 'This device lost its slot',
+      body:
+        'Its connection dropped and another of your devices took the free slot. Sign one of them out, or ' +
+        'sign out all other devices, to use this one.',
+    };
+  }
+  if (state.status === 'evicted' && state.reason === 'swept-stale' && whileOffline) {
+    return {
+      title: 'This device was signed out while offline (swept)',
+      body: 'It could not answer while it was away, and another of your devices needed its slot.',
+    };
+  }
+  return null;
+}
+
+/** A failed sign-in or action in the user's words; Firebase's raw "Firebase: Error (auth/…)" never shows. */
+export function errorMessage(error: unknown): string {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  switch (code) {
+    case 'auth/wrong-password':
+    case 'auth/invalid-credential':
+    case 'auth/invalid-login-credentials':
+    case 'auth/user-not-found':
+      return 'The email or password is not right. Check them and try again.';
+    case 'auth/invalid-email':
+      return 'That does not look like an email address.';
+    case 'auth/missing-password':
+      return 'Enter your password.';
+    case 'auth/email-already-in-use':
+      return 'There is already an account with this email: use “Sign in”.';
+    case 'auth/weak-password':
+      return 'Choose a password of at least 6 characters.';
+    case 'auth/too-many-requests':
+      return 'Too many attempts. Wait a moment, then try again.';
+    case 'auth/network-request-failed':
+      return 'The sign-in service could not be reached. Check your connection and try again.';
+    case 'auth/user-disabled':
+      return 'This account is disabled.';
+  }
+  // The client module's errors are written for people already (client-sdk/README.md, "Errors").
+  if (isDeviceLimitError(error)) return error.message;
+  return typeof code === 'string' ? `Something went wrong (${code}). Try again.` : 'Something went wrong. Try again.';
 }
 
 /** The headline and explanation for the session view. */

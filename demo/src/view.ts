@@ -5,7 +5,7 @@
  * `data-notice` on the page say what is shown, for styling and for the end-to-end test.
  */
 import type { DeviceListEntry, DeviceSessionState } from '@device-limit/client';
-import { lastSeenText, platformName, stateMessage, type Message } from './messages';
+import { evictionSignsOut, lastSeenText, platformName, stateMessage, type Message } from './messages';
 
 function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   const element = document.getElementById(id);
@@ -100,7 +100,9 @@ export function renderSession(model: SessionViewModel): void {
   byId('session-title').textContent = message.title;
   byId('session-body').textContent = message.body;
   const badge = byId('status-badge');
-  badge.textContent = BADGES[state.status];
+  // An eviction that keeps the sign-in (swept, limit lowered) lost the slot, not the session.
+  badge.textContent =
+    state.status === 'evicted' && !evictionSignsOut(state.reason) ? 'Slot lost' : BADGES[state.status];
   badge.dataset.status = state.status;
   byId('slot').dataset.status = state.status;
 
@@ -111,7 +113,8 @@ export function renderSession(model: SessionViewModel): void {
   forceLogin.className = state.status === 'limit-reached' ? 'primary' : 'secondary';
   forceLogin.disabled = model.busy;
   const claim = elements.claim();
-  claim.hidden = state.status !== 'released';
+  // After a release, or an eviction that kept the sign-in (swept, over the limit, limit lowered).
+  claim.hidden = !(state.status === 'released' || (state.status === 'evicted' && !evictionSignsOut(state.reason)));
   claim.disabled = model.busy;
   elements.signOut().disabled = model.busy;
   renderError('action-error', model.error);

@@ -20,19 +20,30 @@ export interface WsUnit {
 export class WsSplitter {
   private buffer = Buffer.alloc(0);
   private headDone = false;
+  /**
+   * Set from the HTTP head: WebSocket frames follow (an upgrade request, a 101 answer), or not (the
+   * SDK's long-polling fallback, plain HTTP), in which case bytes pass as they come.
+   */
+  private framed = true;
   private partsLeft = 0;
   private midMessage = false;
 
   /** Whether a message injected now would land between two whole Realtime Database messages. */
   get atBoundary(): boolean {
-    return this.headDone && this.partsLeft === 0 && !this.midMessage && this.buffer.length === 0;
+    return this.framed && this.headDone && this.partsLeft === 0 && !this.midMessage && this.buffer.length === 0;
   }
 
   /** Feeds bytes; returns the units they complete, in order (incomplete bytes wait for more). */
   push(chunk: Buffer): WsUnit[] {
+    if (this.headDone && !this.framed) return [{ bytes: chunk, text: null }];
     this.buffer = Buffer.concat([this.buffer, chunk]);
     const units: WsUnit[] = [];
     for (;;) {
+      if (this.headDone && !this.framed) {
+        if (this.buffer.length > 0) units.push({ bytes: this.buffer, text: null });
+        this.buffer = Buffer.alloc(0);
+        return units;
+      }
       const unit = this.headDone ? this.nextFrame() : this.nextHead();
       if (!unit) return units;
       units.push(unit);
@@ -45,6 +56,8 @@ export class WsSplitter {
     const bytes = this.buffer.subarray(0, end + 4);
     this.buffer = this.buffer.subarray(end + 4);
     this.headDone = true;
+    const head = bytes.toString('latin1');
+    this.framed = /^upgrade:\s*websocket/im.test(head) || /^HTTP\/1\.1 101/.test(head);
     return { bytes, text: null };
   }
 
