@@ -8,10 +8,11 @@
  * The values are read once, when this module loads, because the database triggers need their paths
  * then: a trigger's `ref` is part of what firebase-tools discovers (the manifest), and is a string,
  * not a parameter expression. firebase-tools loads `.env`, `.env.<project>` (and, in the emulator,
- * `.env.local`) into the environment of discovery, and the deployed function gets the same values,
- * so reading `process.env` here sees what the deploy sees. A value typed at the deploy's prompt is
- * not there at discovery, which is why functions/.env names every parameter (see core/config.ts,
- * `refIsUnder`, for what the triggers do about it).
+ * `.env.local`) into the environment of discovery (`loadUserEnvs` before `discoverBuild`, in
+ * lib/deploy/functions/prepare.js and lib/emulator/functionsEmulator.js), and the deployed function
+ * gets the same values, so reading `process.env` here sees what the deploy sees. A value typed at
+ * the deploy's prompt is not there at discovery, which is why functions/.env names every parameter
+ * (see core/config.ts, `refIsUnder`, for what the triggers do about it).
  */
 import {
   CONFIG_NAMES,
@@ -25,7 +26,7 @@ import {
 import { defineInt, defineString } from 'firebase-functions/params';
 import { configFromParams } from './core/config';
 
-/** The prompt of `firebase deploy` refuses what the rules CLI would refuse. */
+// The prompt of `firebase deploy` refuses what the rules CLI would refuse.
 const PLATFORM_NAME = PLATFORM_NAME_PATTERN.source.replace(/^\^|\$$/g, '');
 const rootKeyInput = {
   text: {
