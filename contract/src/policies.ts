@@ -102,3 +102,26 @@ export function classOfEntry(entry: unknown): DeviceClass {
   if (isDeviceClass(object.class)) return object.class;
   return platformClass(typeof object.platform === 'string' ? object.platform : 'other');
 }
+
+/**
+ * docs/protocol.md §11.4, sign-in approval: a device that meets a full account may leave a request
+ * that the user's active devices approve or refuse. At most this many requests are pending at once
+ * (`/presence/{uid}/requests/r0` … `/r2`).
+ */
+export const MAX_PENDING_REQUESTS = 3;
+
+/** §11.4: a request can be answered for this long after it was made; then it has expired. */
+export const REQUEST_TTL_MS = 2 * 60 * 1000; /* 2 min */
+
+/** §11.4: a user's devices make at most one new request per this interval (`requestedAt`). */
+export const REQUEST_INTERVAL_MS = 10 * 1000; /* 10 s */
+
+/**
+ * §11.4: the keys of the request slots, `r0` to `r2`. Not bare digits: the database would hand
+ * `{ "0": …, "1": … }` back as an array.
+ */
+export const REQUEST_SLOTS: readonly string[] = Array.from({ length: MAX_PENDING_REQUESTS }, (_, i) => `r${i}`);
+
+/** §11.4: the answers an active device gives. */
+export const REQUEST_ANSWERS = ['approved', 'refused'] as const;
+export type RequestAnswer = (typeof REQUEST_ANSWERS)[number];

@@ -135,6 +135,25 @@ export function withClasses(
   return out;
 }
 
+/** §11.4: a sign-in request of `deviceId` in request slot `slot`, with the rate-limit stamp. */
+export function requestWrite(uid: string, slot: string, deviceId: string, info: DeviceInfo = WEB_DEVICE): Write {
+  return {
+    [`presence/${uid}/requests/${slot}`]: {
+      deviceId,
+      label: info.label,
+      platform: info.platform,
+      at: serverTimestamp(),
+    },
+    [`presence/${uid}/requestedAt`]: serverTimestamp(),
+  };
+}
+
+/** §11.4: the answer of device `by` to the request in `slot`. */
+export function answerWrite(uid: string, slot: string, answer: string, by: string): Write {
+  const r = `presence/${uid}/requests/${slot}`;
+  return { [`${r}/answer`]: answer, [`${r}/answeredBy`]: by, [`${r}/answeredAt`]: serverTimestamp() };
+}
+
 /** §11.1: the server's copy of the plan limit (the writer's own token claim, or null to remove it). */
 export function planLimitWrite(uid: string, planLimit: unknown): Write {
   return { [`presence/${uid}/planLimit`]: planLimit };

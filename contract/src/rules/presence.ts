@@ -27,6 +27,7 @@ import {
 } from './expr';
 import type { RulesOptions } from './options';
 import { accountFull, isReplace, policyRules, replacedRules } from './policies';
+import { requestRules } from './requests';
 import { admittedHere, shardNodeRules } from './shards';
 import {
   claimClassCounted,
@@ -449,6 +450,7 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
       rejoin,
       replacedRules(user, isOwner($uid)),
       ...classRules(user, isOwner($uid)),
+      ...requestRules(user, isOwner($uid), platforms),
       policyRules(),
       ...shardNodeRules(user, isOwner($uid)),
       location('evicted', 'Eviction notices (§4.8).', notice),
