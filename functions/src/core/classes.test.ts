@@ -135,3 +135,19 @@ describe('the server keeps class counters exact', () => {
     expect(plan.kind === 'applied' && plan.next).not.toHaveProperty('classCount');
   });
 });
+
+describe('expired sign-in requests (docs/protocol.md §11.4)', () => {
+  test('the repair drops requests older than REQUEST_TTL_MS and keeps open ones', () => {
+    const user = {
+      count: 0,
+      requests: {
+        r0: { deviceId: 'old00001', label: 'x', platform: 'web', at: NOW - 3 * 60_000 },
+        r1: { deviceId: 'new00001', label: 'x', platform: 'web', at: NOW - 60_000 },
+      },
+    };
+    const plan = planRepair(user, base);
+    expect(plan.changed).toBe(true);
+    expect(plan.next?.requests).toEqual({ r1: user.requests.r1 });
+    expect(planRepair({ count: 0, requests: { r1: user.requests.r1 } }, base).changed).toBe(false);
+  });
+});

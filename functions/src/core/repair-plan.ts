@@ -8,6 +8,7 @@
 import { EVICTION_NOTICE_TTL_MS, type EvictionNotice, type EvictionReason, type TimestampValue } from './contract';
 import { chooseClassEvictions, classCounts, classesTracked, classifySlots, classLimitsOf, sameCounts } from './classes';
 import { chooseOverLimitEvictions } from './eviction';
+import { keepOpenRequests } from './requests';
 import { deviceLimitFor, planLimitOf } from './limit-policy';
 import {
   deviceSlots,
@@ -34,6 +35,7 @@ export interface PresencePlan {
   readonly removed: readonly Removal[];
   readonly countBefore: unknown;
   readonly countAfter: number;
+  /** Eviction notices and expired sign-in requests (§11.4) dropped by this write. */
   readonly noticesDropped: number;
   /** The limit the plan enforced. */
   readonly limit: number;
@@ -123,7 +125,10 @@ export function composePresence(
   current: JsonObject,
   options: ComposeOptions,
 ): { next: JsonObject; noticesDropped: number } {
-  const { notices, dropped } = keepRecentNotices(current, noticeCutoff(options.now));
+  const { notices, dropped: noticesDropped } = keepRecentNotices(current, noticeCutoff(options.now));
+  // §11.4: expired sign-in requests go with the old notices.
+  const { requests, dropped: requestsDropped } = keepOpenRequests(current, options.now);
+  const dropped = noticesDropped + requestsDropped;
   for (const { deviceId, reason } of options.removed) {
     const notice: EvictionNotice = { reason, at: options.stamp, generation: options.generation };
     notices[deviceId] = notice;
@@ -142,6 +147,8 @@ export function composePresence(
   }
   if (Object.keys(notices).length > 0) next.evicted = notices;
   else delete next.evicted;
+  if (Object.keys(requests).length > 0) next.requests = requests;
+  else delete next.requests;
   return { next, noticesDropped: dropped };
 }
 
