@@ -76,7 +76,7 @@ describe('step 1: rules merge on the app rules', () => {
     const before = (parseJsoncValue(original) as { rules: Record<string, unknown> }).rules;
     const after = (parseJsoncValue(merged) as { rules: Record<string, unknown> }).rules;
     for (const key of Object.keys(before)) expect(after[key]).toEqual(before[key]);
-    expect(Object.keys(after)).toEqual([...Object.keys(before), 'presence', 'limits', 'presenceEvents']);
+    expect(Object.keys(after)).toEqual([...Object.keys(before), 'presence', 'limits', 'presenceEvents', 'shardEpoch']);
     // docs/adopt.md step 4: the sweep's index comes with the rules.
     expect((after.presence as Record<string, unknown>)['.indexOn']).toEqual(['lastActive']);
   });
