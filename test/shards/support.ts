@@ -97,6 +97,22 @@ export async function startShardedProject(): Promise<ShardedProject> {
   return { project, instances, admin, seen };
 }
 
+/**
+ * The functions' shard map, as the deployed parameters would give it (`PRESENCE_INSTANCES`,
+ * `PRESENCE_INSTANCES_EPOCH`, `PRESENCE_INSTANCES_PREVIOUS`, docs/protocol.md §10.5 step 3). The
+ * functions read the parameters at each call, so this takes effect at once; stopShardedProject
+ * restores them.
+ */
+export function setFunctionsShardMap(map: {
+  instances: readonly string[];
+  epoch?: number;
+  previous?: readonly string[];
+}): void {
+  setEnv('PRESENCE_INSTANCES', map.instances.join(','));
+  setEnv('PRESENCE_INSTANCES_EPOCH', map.epoch === undefined ? '' : String(map.epoch));
+  setEnv('PRESENCE_INSTANCES_PREVIOUS', (map.previous ?? []).join(','));
+}
+
 export async function stopShardedProject(): Promise<void> {
   for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
   for (const session of sessions) session.close();

@@ -3,11 +3,11 @@
  * again for the caller's own uid, or for any uid when the caller is an admin (custom claim
  * `admin: true`). Drift cannot come from a client write (the rules keep §1 on every one); the client
  * module calls this when a drifted `count` blocks a claim. Answers `{ uid, changed, count, evicted }`.
- * It acts on the target's database instance (docs/protocol.md §10).
+ * It acts on the instance that holds the target's presence (docs/protocol.md §10, §10.3 in a migration).
  */
 import { onCall } from 'firebase-functions/v2/https';
 import { parseRepairPresenceData, repairTarget, requireCaller } from '../core/validation';
-import { presenceDatabaseFor } from '../database/instances';
+import { onPresenceInstance } from '../database/instances';
 import { repairUserPresence } from '../database/repair';
 import { withHttpsErrors } from './errors';
 
@@ -31,7 +31,9 @@ export const repairPresence = onCall(
     // §11.1: the owner's token carries their plan limit; an admin repairing another user has only
     // the server's copy of it, which the repair reads from the presence node.
     const own = uid === caller.uid;
-    const result = await repairUserPresence(presenceDatabaseFor(uid), uid, own ? { planLimit: caller.planLimit } : {});
+    const result = await onPresenceInstance(uid, (db, servedHere) =>
+      repairUserPresence(db, uid, { ...(own ? { planLimit: caller.planLimit } : {}), servedHere }),
+    );
     return {
       uid,
       changed: result.changed,

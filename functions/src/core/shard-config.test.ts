@@ -1,5 +1,12 @@
-import { isShardMapError } from '@device-limit/contract';
-import { defaultInstanceOf, instanceDatabaseUrl, instanceOfUrl, parsePresenceInstances } from './shard-config';
+import { isShardMapError, shardFor } from '@device-limit/contract';
+import {
+  defaultInstanceOf,
+  instanceDatabaseUrl,
+  instanceOfUrl,
+  parsePresenceInstances,
+  parsePresenceShardMap,
+  previousStillServes,
+} from './shard-config';
 
 describe('parsePresenceInstances (PRESENCE_INSTANCES)', () => {
   it.each([
@@ -79,5 +86,64 @@ describe('defaultInstanceOf', () => {
     expect(defaultInstanceOf('http://127.0.0.1:9000/?ns=demo-fn-1234', 'demo')).toBe('demo-fn-1234');
     expect(defaultInstanceOf(undefined, 'demo')).toBe('demo-default-rtdb');
     expect(() => defaultInstanceOf('http://127.0.0.1:9000/', 'demo')).toThrow(/default database/);
+  });
+});
+
+describe('parsePresenceShardMap (PRESENCE_INSTANCES, _EPOCH, _PREVIOUS)', () => {
+  const map = (instances?: string, epoch?: string, previous?: string) =>
+    parsePresenceShardMap({ instances, epoch, previous });
+
+  it('defaults to the map without a migration', () => {
+    expect(map('', '', '')).toBeNull();
+    expect(map('demo-a,demo-b', '', '')).toEqual({ instances: ['demo-a', 'demo-b'], epoch: 0 });
+    expect(map('demo-a', ' 3 ', undefined)).toEqual({ instances: ['demo-a'], epoch: 3 });
+  });
+
+  it('takes a migration', () => {
+    expect(map('demo-a,demo-b', '1', 'demo-a')).toEqual({
+      instances: ['demo-a', 'demo-b'],
+      epoch: 1,
+      previous: ['demo-a'],
+    });
+  });
+
+  it.each([
+    ['demo-a', '-1', '', 'invalid-epoch'],
+    ['demo-a', '1e3', '', 'invalid-epoch'],
+    ['demo-a', '1.5', '', 'invalid-epoch'],
+    ['demo-a', '0', 'demo-b', 'invalid-previous'],
+    ['demo-a', '', 'demo-b', 'invalid-previous'],
+    ['', '1', 'demo-b', 'invalid-previous'],
+    ['demo-a', '1', 'demo-b,demo-b', 'duplicate-instance'],
+  ])('%p epoch %p previous %p is refused (%s)', (instances, epoch, previous, code) => {
+    let caught: unknown;
+    try {
+      map(instances, epoch, previous);
+    } catch (error) {
+      caught = error;
+    }
+    expect(isShardMapError(caught) && caught.code).toBe(code);
+  });
+});
+
+describe('previousStillServes (inside the transaction on the previous instance)', () => {
+  const migration = { instances: ['demo-a', 'demo-b'], epoch: 1, previous: ['demo-a'] };
+  // A uid the new list moves from demo-a to demo-b.
+  const uid = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6', 'u7', 'u8'].find(
+    (id) => shardFor(id, migration.instances) === 'demo-b',
+  )!;
+
+  it('serves while no fence of this epoch is there, with or without entries (the server never fences)', () => {
+    expect(previousStillServes(uid, migration, null)).toBe(true);
+    expect(previousStillServes(uid, migration, { count: 0 })).toBe(true);
+    expect(previousStillServes(uid, migration, { count: 1, devices: { d: {} } })).toBe(true);
+  });
+
+  it('stops at the fence of this epoch', () => {
+    expect(previousStillServes(uid, migration, { count: 0, movedOut: 1 })).toBe(false);
+  });
+
+  it('refuses a fence above its epoch: a newer map exists', () => {
+    expect(() => previousStillServes(uid, migration, { movedOut: 2 })).toThrow(/above PRESENCE_INSTANCES_EPOCH/);
   });
 });

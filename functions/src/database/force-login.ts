@@ -10,7 +10,7 @@ import { planForceLogin } from '../core/force-login-plan';
 import { appendAuditEvents } from './audit-trail';
 import { limitIn } from '../core/repair-plan';
 import { readLimitOverride } from './limits';
-import { transactPlan } from './transaction';
+import { transactPlan, type ServedHere } from './transaction';
 import { deviceLimitConfig } from '../params';
 
 export interface ForceLoginRequest {
@@ -36,7 +36,12 @@ export interface ForceLoginResult {
   readonly evicted: readonly string[];
 }
 
-export async function forceLoginDevice(db: Database, request: ForceLoginRequest): Promise<ForceLoginResult> {
+/** `servedHere`: during a shard migration, the check that `db` still holds the user (transaction.ts). */
+export async function forceLoginDevice(
+  db: Database,
+  request: ForceLoginRequest,
+  servedHere?: ServedHere,
+): Promise<ForceLoginResult> {
   // §11.1: the override, else the caller's plan (or, without one given, the server's copy), else the default.
   const sources = {
     override: await readLimitOverride(db, request.uid),
@@ -53,6 +58,7 @@ export async function forceLoginDevice(db: Database, request: ForceLoginRequest)
         now: Date.now(),
       }),
     (plan) => (plan.kind === 'applied' ? plan.next : undefined),
+    servedHere,
   );
   const plan = outcome.plan;
   if (plan.kind === 'session-cut-off') {

@@ -10,7 +10,7 @@ import { SERVER_TIMESTAMP, presencePath } from '../core/contract';
 import { planRepair, type RepairOptions, type Removal } from '../core/repair-plan';
 import { appendAuditEvents } from './audit-trail';
 import { readLimitOverride } from './limits';
-import { transactPlan } from './transaction';
+import { transactPlan, type ServedHere } from './transaction';
 import { deviceLimitConfig } from '../params';
 
 export interface RepairUserOptions {
@@ -31,6 +31,8 @@ export interface RepairUserOptions {
   readonly staleBefore?: number;
   /** §11.3 `setClassLimits`: the per-class limits to write in the same transaction (null: remove). */
   readonly classLimits?: RepairOptions['classLimits'];
+  /** During a shard migration, the check that `db` still holds the user (transaction.ts). */
+  readonly servedHere?: ServedHere;
 }
 
 export interface RepairResult {
@@ -67,6 +69,7 @@ export async function repairUserPresence(
     db.ref(presencePath(uid, deviceLimitConfig.paths)),
     (current) => planRepair(current, planOptions),
     (candidate) => (candidate.changed ? candidate.next : undefined),
+    options.servedHere,
   );
   const plan = outcome.plan;
   // Only the call whose transaction committed the removals records them, so overlapping repairs

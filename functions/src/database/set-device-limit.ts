@@ -13,6 +13,7 @@ import { MAX_DEVICE_LIMIT, MIN_DEVICE_LIMIT } from '../core/contract';
 import { PresenceError } from '../core/errors';
 import { effectiveDeviceLimit, isValidDeviceLimit } from '../core/limit-policy';
 import { repairUserPresence, type RepairResult } from './repair';
+import type { ServedHere } from './transaction';
 import { deviceLimitConfig } from '../params';
 
 export interface SetDeviceLimitResult {
@@ -22,13 +23,20 @@ export interface SetDeviceLimitResult {
   readonly evicted: readonly string[];
 }
 
-export async function applyDeviceLimit(db: Database, uid: string, limit: number | null): Promise<SetDeviceLimitResult> {
+/** `servedHere`: during a shard migration, the check that `db` still holds the user (transaction.ts). */
+export async function applyDeviceLimit(
+  db: Database,
+  uid: string,
+  limit: number | null,
+  servedHere?: ServedHere,
+): Promise<SetDeviceLimitResult> {
   await db.ref(limitPath(uid, deviceLimitConfig.paths)).set(limit);
   // Back to null: the plan limit (the server's copy, §11.1) or the default applies again, so the
   // repair reads the precedence itself instead of taking the default.
   const result = await repairUserPresence(db, uid, {
     ...(limit === null ? {} : { limit: effectiveDeviceLimit(limit) }),
     overLimitReason: 'limit-lowered',
+    ...(servedHere === undefined ? {} : { servedHere }),
   });
   return { limit: result.limit, evicted: result.removed.map((removal) => removal.deviceId) };
 }

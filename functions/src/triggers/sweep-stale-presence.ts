@@ -1,6 +1,7 @@
 /**
  * Scheduled: sweep the users who went quiet, every 15 minutes (docs/protocol.md §5.3,
- * `SWEEP_SCHEDULE`), on every database instance users live on (`PRESENCE_INSTANCES`, §10). The
+ * `SWEEP_SCHEDULE`), on every database instance users live on (`PRESENCE_INSTANCES`, §10; during a
+ * migration also those of `PRESENCE_INSTANCES_PREVIOUS`, where devices connected before it stay). The
  * Functions emulator ignores schedules without Pub/Sub, so the local stack runs this function on the
  * same schedule itself (docs/local-stack.md, "Scheduled functions").
  */
