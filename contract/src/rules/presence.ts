@@ -26,6 +26,7 @@ import {
   str,
 } from './expr';
 import type { RulesOptions } from './options';
+import { rejoinRules } from './rejoin';
 import { accountFull, isReplace, policyRules, replacedRules } from './policies';
 import { requestRules } from './requests';
 import { admittedHere, shardNodeRules } from './shards';
@@ -40,7 +41,6 @@ import {
 } from './classes';
 import {
   NOTICE_FIELDS,
-  REJOIN_FIELDS,
   countAfter,
   countBefore,
   countMoves,
@@ -66,7 +66,6 @@ import {
   opValue,
   passesForceLoginGate,
   planLimit,
-  rejoinExpired,
   rejoinHeldForOther,
   unchanged,
 } from './pieces';
@@ -173,54 +172,7 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
     rule('.validate', isLimit(MIN_DEVICE_LIMIT, MAX_DEVICE_LIMIT), 'An integer within the limit bounds (§7).'),
   );
 
-  const atRejoin = new At(user('rejoin'));
-  const rejoinOp = opValue(atRejoin.newData(user('op')));
-  const rejoinCountAfter = countAfter(atRejoin.newData(user('count')));
-  const rejoinCountBefore = countBefore(atRejoin.data(user('count')));
-  const rejoin = location(
-    'rejoin',
-    undefined,
-    rule(
-      '.write',
-      and(
-        isOwner($uid),
-        cond(
-          newData.exists(),
-          and(
-            eq(newData.child('deviceId').val(), rejoinOp),
-            eq(rejoinCountAfter, minus(rejoinCountBefore, ONE)),
-            entryDisappears(
-              rejoinOp,
-              atRejoin.data(user('devices', rejoinOp)),
-              atRejoin.newData(user('devices', rejoinOp)),
-            ),
-          ),
-          or(
-            not(data.exists()),
-            and(
-              eq(data.child('deviceId').val(), rejoinOp),
-              eq(rejoinCountAfter, plus(rejoinCountBefore, ONE)),
-              entryAppears(
-                rejoinOp,
-                atRejoin.data(user('devices', rejoinOp)),
-                atRejoin.newData(user('devices', rejoinOp)),
-              ),
-            ),
-            rejoinExpired(data),
-          ),
-        ),
-      ),
-      "The rejoin reservation (§4.11): written only with the release of the device it names (the onDisconnect release writes it; a newer one replaces an older one); removed by that device's own claim, or by anyone once it expired (or when there is none), so no other device can clear a reservation to take the slot.",
-    ),
-    rule(
-      '.validate',
-      newData.hasChildren(REJOIN_FIELDS),
-      'Exactly { deviceId, at } (§2); checked as a whole so no field can be left out.',
-    ),
-    location('deviceId', undefined, rule('.validate', isDeviceId, 'The device whose slot is kept (§3).')),
-    location('at', undefined, rule('.validate', isNow(newData.val()), 'The server time of the release.')),
-    location('$other', undefined, rule('.validate', false, 'No other field (§2).')),
-  );
+  const rejoin = rejoinRules(user, $uid);
 
   const atPing = new At(user('ping'));
   const ping = location(
