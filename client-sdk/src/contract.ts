@@ -41,11 +41,16 @@ export type {
   LimitPolicy,
   NoticeReason,
   Platform,
+  RequestAnswer,
 } from '@device-limit/contract';
 export { DEFAULT_CONFIG, DEFAULT_PATHS } from '@device-limit/contract';
 export {
   DEVICE_CLASSES,
   LIMIT_POLICIES,
+  MAX_PENDING_REQUESTS,
+  REQUEST_INTERVAL_MS,
+  REQUEST_SLOTS,
+  REQUEST_TTL_MS,
   isClassFor,
   isDeviceClass,
   isLimitPolicy,

@@ -322,6 +322,11 @@ export class PresenceGateway {
    * registration below its path (the SDK's `repoOnDisconnectCancel` mirrors it with
    * `sparseSnapshotTreeForget`), so together the two drop the whole release.
    */
+  /** One update at the root built for this user and the app's roots (the requests of §11.4). */
+  async sendUpdate(build: (uid: string, paths: ContractPaths) => Record<string, unknown>): Promise<void> {
+    await update(ref(this.db), build(this.uid, this.paths));
+  }
+
   cancelOnDisconnect(): Promise<void> {
     return Promise.all([onDisconnect(this.presenceRef).cancel(), onDisconnect(this.eventsRef).cancel()]).then(
       () => undefined,

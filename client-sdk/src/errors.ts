@@ -42,7 +42,13 @@ export type DeviceLimitErrorCode =
    * there, again and again: its `/shardEpoch` is below the map's epoch (docs/protocol.md §10.5 step 2
    * was skipped), or its rules predate §10.
    */
-  | 'device-limit/shard-misconfigured';
+  | 'device-limit/shard-misconfigured'
+  /**
+   * docs/protocol.md §11.4: `approveRequest`/`refuseRequest` found no open request of that device, or
+   * the rules refused the answer (another device answered first, it expired or was withdrawn, or the
+   * slot to give up is gone).
+   */
+  | 'device-limit/request-not-pending';
 
 export class DeviceLimitError extends Error {
   override readonly name = 'DeviceLimitError';

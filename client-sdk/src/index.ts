@@ -19,7 +19,10 @@ export { listDevices, onDevicesChanged, signOutDevice, forceLogin, repairPresenc
 export type { ForceLoginDevice, ListDevicesOptions } from './remote';
 export { presenceDatabaseFor } from './shards';
 export type { DatabaseShardList, DatabaseShardResolver, PresenceDatabase, ShardEmulator } from './shards';
-export type { DeviceEntry, DeviceListEntry } from './presence';
+export type { DeviceEntry, DeviceListEntry, SignInRequest } from './presence';
+// docs/protocol.md §11.4: an active device's answer to a sign-in request.
+export { approveRequest, refuseRequest } from './approval';
+export type { AnswerOptions, ApproveOptions } from './approval';
 export { DeviceLimitError, isDeviceLimitError } from './errors';
 export type { DeviceLimitErrorCode } from './errors';
 export { generateDeviceId, getOrCreateDeviceId, memoryStorage, DEVICE_ID_STORAGE_KEY } from './storage';
@@ -34,7 +37,7 @@ export {
   REJOIN_WINDOW_MS,
   STALE_AFTER_MS,
 } from './contract';
-export type { ContractPaths, EvictionReason, Platform } from './contract';
+export type { ContractPaths, DeviceClass, EvictionReason, LimitPolicy, Platform } from './contract';
 export type { Logger } from './logger';
 export type { LeaseStore, LockManagerLike, TabChannel } from './tab-election';
 export type { Timers } from './timers';

@@ -13,7 +13,7 @@
  * between the read and the claim.
  */
 import { get, ref, update, type Database } from 'firebase/database';
-import { shardStep, type PreviousPresence, type ShardStep } from '@device-limit/contract';
+import { MOVED_NOTICE_REASON, shardStep, type PreviousPresence, type ShardStep } from '@device-limit/contract';
 import { presencePath, resolveClientConfig, resolveLabel, type ContractPaths } from './contract';
 import { DeviceLimitError, isPermissionDenied } from './errors';
 import type { ClaimOutcome, DeviceSession, DeviceSessionOptions, DeviceSessionState } from './session-api';
@@ -119,6 +119,8 @@ const SETTLED: ReadonlySet<string> = new Set(['active', 'limit-reached', 'evicte
 export class MigratingDeviceSession implements DeviceSession {
   private current: DeviceSessionState;
   private inner: DeviceSession | null = null;
+  /** Where `inner` runs: the instance a `moved` notice is read on (§10.4). */
+  private innerDb: Database | null = null;
   private innerUnsubscribe: (() => void) | null = null;
   private readonly listeners = new Set<(state: DeviceSessionState) => void>();
   private readonly paths: ContractPaths;
@@ -191,6 +193,11 @@ export class MigratingDeviceSession implements DeviceSession {
     }
   }
 
+  /** docs/protocol.md §11.4: asked of the session placed on the user's instance (none yet: nothing to ask). */
+  requestApproval(): void {
+    this.inner?.requestApproval();
+  }
+
   async release(): Promise<void> {
     this.wantsSlot = false;
     if (this.inner) return this.inner.release();
@@ -239,6 +246,7 @@ export class MigratingDeviceSession implements DeviceSession {
           return;
         }
         this.inner = inner;
+        this.innerDb = placement.db;
         this.innerUnsubscribe = inner.onStateChanged((state) => this.onInnerState(state));
       },
       (error: unknown) => {
@@ -265,7 +273,38 @@ export class MigratingDeviceSession implements DeviceSession {
       this.place();
       return;
     }
+    if (state.status === 'evicted' && this.wantsSlot && this.innerDb !== null) {
+      this.onEvicted(state.deviceId, this.innerDb, state);
+      return;
+    }
     this.publish(state);
+  }
+
+  /**
+   * §10.4: the finishing job removes the entries of users still on their previous instance with the
+   * notice `moved` and fences it in the same write. That is not an eviction to show the user: the
+   * session places again (§10.3 step 1 finds the fence and serves on home) and claims there. The inner
+   * session reports any notice as `evicted` with the reasons of §4.8, so the notice's own reason is
+   * read here, once, on the instance it was written on; any other reason is reported as it is.
+   */
+  private onEvicted(deviceId: string, db: Database, state: DeviceSessionState): void {
+    const path = `${presencePath(this.uid, this.paths)}/evicted/${deviceId}/reason`;
+    get(ref(db, path)).then(
+      (snapshot) => {
+        if (this.closed || this.inner?.state.status !== 'evicted') return;
+        if (snapshot.val() === MOVED_NOTICE_REASON && this.wantsSlot) {
+          this.detach();
+          this.placements = 0;
+          this.place();
+        } else {
+          this.publish(state);
+        }
+      },
+      // The read failed: what the inner session saw is all this session knows.
+      () => {
+        if (!this.closed && this.inner?.state.status === 'evicted') this.publish(state);
+      },
+    );
   }
 
   private fail(error: unknown): void {
@@ -283,6 +322,7 @@ export class MigratingDeviceSession implements DeviceSession {
     this.innerUnsubscribe = null;
     this.inner?.close();
     this.inner = null;
+    this.innerDb = null;
   }
 
   private publish(state: DeviceSessionState): void {

@@ -2,7 +2,14 @@
  * A typed, read-only view of `/presence/{uid}` (docs/protocol.md §2), parsed defensively: the client
  * only reads what the rules let in, but a server bug or a newer schema must not crash the app.
  */
-import { isDeviceClass, isLimitPolicy, type DeviceClass, type LimitPolicy, type NoticeReason } from './contract';
+import {
+  isDeviceClass,
+  isLimitPolicy,
+  type DeviceClass,
+  type LimitPolicy,
+  type NoticeReason,
+  type RequestAnswer,
+} from './contract';
 
 /** One device holding a slot, as stored at `/presence/{uid}/devices/{deviceId}`. */
 export interface DeviceEntry {
@@ -39,6 +46,20 @@ export interface RejoinReservation {
   readonly at: number;
 }
 
+/** `/presence/{uid}/requests/{slot}` (§11.4): a device asking to be let in, and its answer once given. */
+export interface SignInRequest {
+  /** `r0` to `r2`. */
+  readonly slot: string;
+  readonly deviceId: string;
+  readonly label: string;
+  readonly platform: string;
+  readonly deviceClass?: DeviceClass;
+  /** Server time (ms) of the request; it can be answered until `at + REQUEST_TTL_MS`. */
+  readonly at: number;
+  readonly answer?: RequestAnswer;
+  readonly answeredBy?: string;
+}
+
 export interface PresenceView {
   readonly count: number;
   readonly generation: number;
@@ -56,6 +77,10 @@ export interface PresenceView {
   readonly classLimits: Readonly<Partial<Record<DeviceClass, number>>> | null;
   /** The per-class counters (§11.3), or null when none exists. */
   readonly classCount: Readonly<Partial<Record<DeviceClass, number>>> | null;
+  /** Sign-in requests by slot (§11.4), expired ones included (the reader compares `at` with now). */
+  readonly requests: ReadonlyMap<string, SignInRequest>;
+  /** Server time (ms) of the user's latest request (§11.4: at most one per REQUEST_INTERVAL_MS), or null. */
+  readonly requestedAt: number | null;
   readonly devices: ReadonlyMap<string, DeviceEntry>;
   readonly evicted: ReadonlyMap<string, EvictionNotice>;
 }
@@ -69,6 +94,8 @@ export const EMPTY_PRESENCE: PresenceView = {
   rejoin: null,
   classLimits: null,
   classCount: null,
+  requests: new Map(),
+  requestedAt: null,
   policy: null,
   devices: new Map(),
   evicted: new Map(),
@@ -93,6 +120,26 @@ function classNumbers(value: unknown): Partial<Record<DeviceClass, number>> | nu
     if (isDeviceClass(key) && typeof raw === 'number' && Number.isFinite(raw)) numbers[key] = raw;
   }
   return numbers;
+}
+
+/** `requests` (§11.4), keeping only well-formed ones. */
+function requestsFromValue(value: unknown): Map<string, SignInRequest> {
+  const requests = new Map<string, SignInRequest>();
+  for (const [slot, raw] of Object.entries(asRecord(value) ?? {})) {
+    const r = asRecord(raw);
+    if (!r || typeof r.deviceId !== 'string' || typeof r.at !== 'number' || !Number.isFinite(r.at)) continue;
+    requests.set(slot, {
+      slot,
+      deviceId: r.deviceId,
+      label: typeof r.label === 'string' ? r.label : r.deviceId,
+      platform: typeof r.platform === 'string' ? r.platform : 'other',
+      ...(isDeviceClass(r.class) ? { deviceClass: r.class } : {}),
+      at: r.at,
+      ...(r.answer === 'approved' || r.answer === 'refused' ? { answer: r.answer } : {}),
+      ...(typeof r.answeredBy === 'string' ? { answeredBy: r.answeredBy } : {}),
+    });
+  }
+  return requests;
 }
 
 /** Parses the value of `/presence/{uid}` (`snapshot.val()`); null means "no presence yet". */
@@ -133,6 +180,8 @@ export function presenceFromValue(value: unknown): PresenceView {
     policy: isLimitPolicy(root.policy) ? root.policy : null,
     classLimits: classNumbers(root.classLimits),
     classCount: classNumbers(root.classCount),
+    requests: requestsFromValue(root.requests),
+    requestedAt: typeof root.requestedAt === 'number' && Number.isFinite(root.requestedAt) ? root.requestedAt : null,
     rejoin:
       rejoin && typeof rejoin.deviceId === 'string' && typeof rejoin.at === 'number' && Number.isFinite(rejoin.at)
         ? { deviceId: rejoin.deviceId, at: rejoin.at }

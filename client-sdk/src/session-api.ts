@@ -7,7 +7,7 @@ import type { ContractPaths, DeviceClass, EvictionReason, LimitPolicy } from './
 import type { DeviceLimitError } from './errors';
 import type { Functions } from 'firebase/functions';
 import type { Logger } from './logger';
-import type { DeviceListEntry } from './presence';
+import type { DeviceListEntry, SignInRequest } from './presence';
 import type { DeviceIdStorage } from './storage';
 import type { LeaseStore, LockManagerLike, TabChannel } from './tab-election';
 import type { Timers } from './timers';
@@ -23,6 +23,11 @@ export type DeviceSessionState =
       readonly deviceId: string;
       readonly devices: readonly DeviceListEntry[];
       readonly limit: number;
+      /**
+       * docs/protocol.md §11.4: other devices asking to be let in, oldest first, present only while
+       * there are some: show them (a banner), then `approveRequest` or `refuseRequest`.
+       */
+      readonly requests?: readonly SignInRequest[];
     }
   /**
    * All slots look taken, and the session is finding out whether their holders are alive (the liveness
@@ -47,6 +52,24 @@ export type DeviceSessionState =
        * its limit (e.g. `{ deviceClass: 'tv', limit: 1 }`): sign out a device of that class.
        */
       readonly classLimit?: { readonly deviceClass: DeviceClass; readonly limit: number };
+      /**
+       * docs/protocol.md §11.4, after `requestApproval()`: `refused` (an active device refused, or
+       * withdrew the request), `expired` (nobody answered in time), `unavailable` (no request slot
+       * free, or another request was made in the last 10 s).
+       */
+      readonly approval?: 'refused' | 'expired' | 'unavailable';
+    }
+  /**
+   * docs/protocol.md §11.4: this install asked the user's active devices to let it in
+   * (`requestApproval()`), and waits; `expiresAt` is the server time the request lapses (null until
+   * it is stored). Ends in `active` (approved) or `limit-reached` with `approval`.
+   */
+  | {
+      readonly status: 'awaiting-approval';
+      readonly deviceId: string;
+      readonly devices: readonly DeviceListEntry[];
+      readonly limit: number;
+      readonly expiresAt: number | null;
     }
   /** Another party took the slot away; `force-login` also means "sign in again". */
   | { readonly status: 'evicted'; readonly deviceId: string; readonly reason: EvictionReason }
@@ -172,6 +195,12 @@ export interface DeviceSession {
   whenClaimed(): Promise<ClaimOutcome>;
   /** Claims again (after `limit-reached`, a release, or an eviction once the user signed in again). */
   claim(): void;
+  /**
+   * At `limit-reached`: asks the user's active devices to let this install in (docs/protocol.md §11.4).
+   * The state becomes `awaiting-approval`, then `active` when one of them approves, or `limit-reached`
+   * with `approval` (`refused`, `expired`, `unavailable`). Does nothing in any other state.
+   */
+  requestApproval(): void;
   /** Gives the slot back (call before `signOut`); resolves when acknowledged, or at once offline. */
   release(): Promise<void>;
   /** The app went to the background. */

@@ -78,7 +78,11 @@ export type SessionEffect =
   /** After an eviction: the registered release would be refused anyway; drop it. */
   | { readonly type: 'cancel-on-disconnect' }
   /** §6: append a `denied` audit event when the session settles at the limit. */
-  | { readonly type: 'record-denied' };
+  | { readonly type: 'record-denied' }
+  /** §11.4: leave a sign-in request in `slot`; answered by `request-settled`. */
+  | { readonly type: 'request'; readonly slot: string }
+  /** §11.4: remove this install's request in `slot` (answered, expired, or no longer needed). */
+  | { readonly type: 'withdraw-request'; readonly slot: string };
 
 export type SessionEvent =
   | { readonly type: 'device-id'; readonly deviceId: string }
@@ -91,6 +95,10 @@ export type SessionEvent =
   /** The presence listener was cancelled by the server (rules). */
   | { readonly type: 'read-denied'; readonly error: DeviceLimitError }
   | { readonly type: 'claim-requested' }
+  /** §11.4: the app asks the user's active devices to let this install in (`requestApproval()`). */
+  | { readonly type: 'approval-requested' }
+  /** §11.4: the request write was accepted (`ok`) or refused. */
+  | { readonly type: 'request-settled'; readonly ok: boolean }
   | { readonly type: 'release-requested'; readonly reason: ReleaseReason; readonly error?: DeviceLimitError }
   | { readonly type: 'write-succeeded'; readonly id: number }
   /** The write was refused with PERMISSION_DENIED. */
@@ -161,6 +169,8 @@ export interface SessionContext {
   readonly policy: LimitPolicy;
   /** §11.3: this install's class, and whether its writes always carry classes. */
   readonly classes: ClassSettings;
+  /** §11.4: this install's sign-in request, from `requestApproval()` until it is settled and cleared. */
+  readonly approval: ApprovalState | null;
   /** The limit when neither `/limits/{uid}` nor a plan sets one: the app's `defaultLimit` (§2, §11.1). */
   readonly defaultLimit: number;
   readonly pending: {
@@ -182,6 +192,16 @@ export interface SessionContext {
   readonly answeredPing: number | null;
   readonly nextId: number;
 }
+
+/**
+ * §11.4, the requester's side: `sending` (the request write is in flight), `waiting` (stored in
+ * `slot`, no answer yet); or how it ended without a slot: `refused` (refused or withdrawn by another
+ * device), `expired` (nobody answered within REQUEST_TTL_MS), `unavailable` (every request slot is
+ * taken, or another request of the user was made less than REQUEST_INTERVAL_MS ago).
+ */
+export type ApprovalState =
+  | { readonly status: 'sending' | 'waiting'; readonly slot: string }
+  | { readonly status: 'refused' | 'expired' | 'unavailable' };
 
 export interface SessionStep {
   readonly context: SessionContext;
@@ -216,6 +236,7 @@ export function initialSessionContext(options: SessionStartOptions = {}): Sessio
     planLimit: options.readsPlanLimit ? undefined : null,
     policy: options.policy ?? 'refuse',
     classes: options.classes ?? { deviceClass: 'other', always: false },
+    approval: null,
     defaultLimit: options.defaultLimit ?? DEFAULT_DEVICE_LIMIT,
     pending: null,
     held: null,

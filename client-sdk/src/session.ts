@@ -232,6 +232,11 @@ class DeviceSessionImpl implements DeviceSession {
     else if (!this.election.isLeader) this.command('claim');
   }
 
+  requestApproval(): void {
+    if (this.holder) this.holder.requestApproval();
+    else if (!this.election.isLeader) this.command('request-approval');
+  }
+
   async release(): Promise<void> {
     this.wantsSlot = false;
     this.idle?.stop();
@@ -395,6 +400,9 @@ class DeviceSessionImpl implements DeviceSession {
         break;
       case 'activity':
         this.reportActivity();
+        break;
+      case 'request-approval':
+        this.requestApproval();
         break;
     }
   }

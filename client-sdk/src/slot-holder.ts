@@ -12,6 +12,7 @@ import type { PresenceGateway, ReleaseEventReason, WriteOutcome } from './databa
 import { LeaseTimer } from './lease';
 import type { Logger } from './logger';
 import { repairPresence } from './remote';
+import { requestUpdate, withdrawUpdate } from './approval';
 import {
   publicState,
   reduceSession,
@@ -134,6 +135,11 @@ export class SlotHolder {
     this.dispatch({ type: 'claim-requested' });
   }
 
+  /** §11.4: asks the active devices to let this install in (only at `limit-reached`). */
+  requestApproval(): void {
+    this.dispatch({ type: 'approval-requested' });
+  }
+
   /** Gives the slot back; resolves once the release is acknowledged (or at once while offline). */
   release(reason: ReleaseReason, error?: DeviceLimitError): Promise<void> {
     this.dispatch(error ? { type: 'release-requested', reason, error } : { type: 'release-requested', reason });
@@ -252,6 +258,25 @@ export class SlotHolder {
               { classes: effect.classes, releaseClasses: effect.releaseClasses },
             ),
           );
+          break;
+        case 'request': {
+          const { deviceId, label, platform, deviceClass } = this.options;
+          const device = { deviceId, label, platform, ...(deviceClass ? { deviceClass } : {}) };
+          gateway
+            .sendUpdate((uid, paths) => requestUpdate(uid, effect.slot, device, paths))
+            .then(
+              () => this.dispatch({ type: 'request-settled', ok: true }),
+              (error: unknown) => {
+                logger.debug?.('device-limit: sign-in request not stored', error);
+                this.dispatch({ type: 'request-settled', ok: false });
+              },
+            );
+          break;
+        }
+        case 'withdraw-request':
+          gateway
+            .sendUpdate((uid, paths) => withdrawUpdate(uid, effect.slot, paths))
+            .catch((error: unknown) => logger.debug?.('device-limit: sign-in request not removed', error));
           break;
         case 'record-plan-limit':
           // Refused only if the database connection still runs an older token; the next read tries again.

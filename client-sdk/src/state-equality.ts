@@ -1,5 +1,5 @@
 /** Structural equality of two public states, so subscribers hear only real changes. */
-import type { DeviceListEntry } from './presence';
+import type { DeviceListEntry, SignInRequest } from './presence';
 import type { DeviceSessionState } from './state-machine';
 
 function sameDevices(a: readonly DeviceListEntry[], b: readonly DeviceListEntry[]): boolean {
@@ -19,14 +19,43 @@ function sameDevices(a: readonly DeviceListEntry[], b: readonly DeviceListEntry[
   });
 }
 
+/** The sign-in requests an active device shows (§11.4): same slots, devices and answers. */
+function sameRequests(a: readonly SignInRequest[] = [], b: readonly SignInRequest[] = []): boolean {
+  return (
+    a.length === b.length &&
+    a.every((x, i) => {
+      const y = b[i];
+      return y !== undefined && x.slot === y.slot && x.deviceId === y.deviceId && x.at === y.at && x.label === y.label;
+    })
+  );
+}
+
 export function sameState(a: DeviceSessionState, b: DeviceSessionState): boolean {
   if (a.status !== b.status || a.deviceId !== b.deviceId) return false;
   switch (a.status) {
-    case 'active':
-    case 'checking':
-    case 'limit-reached': {
+    case 'active': {
+      const other = b as typeof a;
+      return (
+        a.limit === other.limit && sameDevices(a.devices, other.devices) && sameRequests(a.requests, other.requests)
+      );
+    }
+    case 'checking': {
       const other = b as typeof a;
       return a.limit === other.limit && sameDevices(a.devices, other.devices);
+    }
+    case 'limit-reached': {
+      const other = b as typeof a;
+      return (
+        a.limit === other.limit &&
+        sameDevices(a.devices, other.devices) &&
+        a.approval === other.approval &&
+        a.classLimit?.deviceClass === other.classLimit?.deviceClass &&
+        a.classLimit?.limit === other.classLimit?.limit
+      );
+    }
+    case 'awaiting-approval': {
+      const other = b as typeof a;
+      return a.limit === other.limit && a.expiresAt === other.expiresAt && sameDevices(a.devices, other.devices);
     }
     case 'evicted':
       return a.reason === (b as typeof a).reason;

@@ -15,6 +15,7 @@
  */
 import { REJOIN_WINDOW_MS, evictionReasonFromNotice, type EvictionReason } from './contract';
 import { classLimitReached } from './classes';
+import { activeRequests, limitState, onApprovalRequested, onRequestSettled, trackApproval } from './approval-steps';
 import { afterPing, decideFull, holderDuties } from './contention';
 import { CHECK_MARGIN_MS, rejoinHeldUntil } from './liveness';
 import { DeviceLimitError } from './errors';
@@ -92,7 +93,11 @@ export function reduceSession(input: SessionContext, event: SessionEvent, now: n
       if (ctx.intent === 'hold') return settle(ctx, effects);
       // Claim again; if the listeners were detached (released, evicted), settle re-attaches them and
       // waits for fresh values before deciding.
-      return settle({ ...ctx, intent: 'hold', attempts: 0, attempt: FRESH_ATTEMPT }, effects);
+      return settle({ ...ctx, intent: 'hold', attempts: 0, attempt: FRESH_ATTEMPT, approval: null }, effects);
+    case 'approval-requested':
+      return settle(onApprovalRequested(ctx, effects), effects);
+    case 'request-settled':
+      return settle(onRequestSettled(ctx, event.ok, effects), effects);
     case 'release-requested': {
       const stopped: Stopped = event.error
         ? { status: 'released', reason: event.reason, error: event.error }
@@ -231,6 +236,7 @@ function settle(input: SessionContext, effects: SessionEffect[]): SessionStep {
   ) {
     ctx = decide(ctx, ctx.deviceId, ctx.presence, effects);
   }
+  ctx = trackApproval(ctx, effects); // §11.4: a request of this install, answered or expired
 
   if (!wantsListening(ctx) && ctx.listening) {
     effects.push({ type: 'unlisten' });
@@ -354,14 +360,11 @@ export function publicState(ctx: SessionContext): DeviceSessionState {
         : { status: 'released', deviceId, reason: s.reason };
     }
     if (stopped.status === 'evicted') return { status: 'evicted', deviceId, reason: stopped.reason };
-    const classBlock = ctx.presence ? classLimitReached(ctx.classes, ctx.presence) : null;
-    return classBlock
-      ? { status: 'limit-reached', deviceId, devices: devices(), limit, classLimit: classBlock }
-      : { status: 'limit-reached', deviceId, devices: devices(), limit };
+    return limitState(ctx, deviceId, devices(), limit);
   }
   if (!ctx.connected && ctx.everConnected) return { status: 'offline', deviceId };
   if (ctx.held && !ctx.needsResume && ctx.pending === null)
-    return { status: 'active', deviceId, devices: devices(), limit };
+    return { status: 'active', deviceId, devices: devices(), limit, ...activeRequests(ctx, deviceId) };
   if (!ctx.held && isChecking(ctx)) return { status: 'checking', deviceId, devices: devices(), limit };
   return { status: 'claiming', deviceId };
 }

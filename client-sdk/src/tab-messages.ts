@@ -7,7 +7,7 @@
 import { DeviceLimitError, type DeviceLimitErrorCode } from './errors';
 import type { DeviceSessionState } from './state-machine';
 
-export type TabCommand = 'claim' | 'release' | 'resume' | 'activity';
+export type TabCommand = 'claim' | 'release' | 'resume' | 'activity' | 'request-approval';
 
 export type TabMessage =
   | { readonly type: 'device-limit:hello' }
@@ -16,7 +16,7 @@ export type TabMessage =
   /** The leader's release (asked by any tab) was acknowledged by the database. */
   | { readonly type: 'device-limit:released' };
 
-const COMMANDS: readonly string[] = ['claim', 'release', 'resume', 'activity'];
+const COMMANDS: readonly string[] = ['claim', 'release', 'resume', 'activity', 'request-approval'];
 
 export function encodeState(state: DeviceSessionState): unknown {
   if (state.status === 'released' && state.error) {
@@ -34,6 +34,7 @@ export function decodeState(value: unknown): DeviceSessionState | null {
     case 'active':
     case 'checking':
     case 'limit-reached':
+    case 'awaiting-approval':
     case 'evicted':
     case 'offline':
       return value as DeviceSessionState;

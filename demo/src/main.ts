@@ -18,14 +18,19 @@ import {
 import { connectDatabaseEmulator, enableLogging, getDatabase } from 'firebase/database';
 import { connectFunctionsEmulator, getFunctions, type Functions } from 'firebase/functions';
 import {
+  approveRequest,
   forceLogin,
+  presenceDatabaseFor,
+  refuseRequest,
   signOutDevice,
   startDeviceSession,
   type DeviceListEntry,
   type DeviceSession,
   type DeviceSessionState,
   type PresenceDatabase,
+  type SignInRequest,
 } from '@device-limit/client';
+import { renderApproval } from './approval';
 import { loadDemoConfig, splitHost, type DemoConfig } from './config';
 import { errorMessage, evictionMessage, evictionSignsOut, lostSlotMessage } from './messages';
 import {
@@ -81,6 +86,7 @@ class DemoApp {
     elements.signOut().addEventListener('click', () => void this.signOut());
     elements.forceLogin().addEventListener('click', () => void this.forceLogin());
     elements.claim().addEventListener('click', () => this.claimAgain());
+    document.getElementById('ask-approval')?.addEventListener('click', () => this.session?.requestApproval());
     onAuthStateChanged(this.auth, (user) => this.onUser(user));
     setInterval(() => this.render(), CLOCK_TICK_MS);
   }
@@ -263,6 +269,25 @@ class DemoApp {
       now: Date.now(),
       onSignOutDevice: (device) => void this.signOutDevice(device),
     });
+    renderApproval({
+      state: this.state,
+      busy: this.busy,
+      onApprove: (request) => void this.answer(request, 'approve'),
+      onRefuse: (request) => void this.answer(request, 'refuse'),
+    });
+  }
+
+  /** docs/protocol.md §11.4: this device answers a sign-in request; an approval gives up its own slot. */
+  private async answer(request: SignInRequest, answer: 'approve' | 'refuse'): Promise<void> {
+    const by = this.session?.deviceId;
+    const uid = this.user?.uid;
+    if (!by || !uid) return;
+    const db = presenceDatabaseFor(this.db, uid);
+    await this.run(() =>
+      answer === 'approve'
+        ? approveRequest(db, uid, request.deviceId, { by, release: by })
+        : refuseRequest(db, uid, request.deviceId, { by }),
+    );
   }
 }
 

@@ -127,6 +127,11 @@ export function stateMessage(state: DeviceSessionState): Message {
           `and your account allows ${state.limit}. Sign out one of them, or sign out all other devices, ` +
           'to use this one.',
       };
+    case 'awaiting-approval':
+      return {
+        title: 'Asking your other devices…',
+        body: 'Your signed-in devices show this request; one of them can give this device its slot.',
+      };
     case 'evicted':
       return evictionMessage(state.reason);
     case 'offline':

@@ -128,6 +128,7 @@ const BADGES: Readonly<Record<DeviceSessionState['status'], string>> = {
   checking: 'Checking',
   active: 'Active',
   'limit-reached': 'Limit reached',
+  'awaiting-approval': 'Asking',
   evicted: 'Signed out',
   offline: 'Offline',
   released: 'No slot',
