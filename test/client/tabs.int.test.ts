@@ -127,6 +127,38 @@ describe.each([
     expect(Math.max(...watch.counts)).toBe(1);
   }, 20000);
 
+  it('keep the slot when the leading tab closes while a device waits to take any free slot', async () => {
+    const uid = uniqueUid();
+    const browser = makeBrowser();
+    const leader = await openTab(browser, uid);
+    await leader.session.whenClaimed();
+    const follower = await openTab(browser, uid);
+    await waitForState(follower.session, isStatus('active'));
+    const phone = await startDevice(ns, uid, { platform: 'ios' });
+    expect((await phone.session.whenClaimed()).status).toBe('active');
+    // Waiting at the limit, and claiming as soon as it sees a slot free, as the demo does.
+    const waiting = await startDevice(ns, uid, { platform: 'android' });
+    expect((await waiting.session.whenClaimed()).status).toBe('limit-reached');
+    const waitingSaw: string[] = [];
+    waiting.session.onStateChanged((state) => {
+      waitingSaw.push(state.status);
+      if (state.status === 'limit-reached' && state.devices.length < state.limit) waiting.session.claim();
+    });
+
+    const watch = await watchCount(uid);
+    await killDevice(leader);
+    // The server releases the slot with its rejoin reservation (protocol §4.11)…
+    await eventually(() => watch.counts.includes(1), 10000);
+    // …and the new leader takes it back.
+    await eventuallyPresence(ns, uid, (p) => p.rejoin === undefined && p.count === 2, 10000);
+    watch.stop();
+    await waitForState(follower.session, isStatus('active'), 10000);
+    await waitForState(waiting.session, isStatus('limit-reached'), 10000);
+    const presence = await readPresence(ns, uid);
+    expect(entries(presence)).toEqual([follower.session.deviceId, phone.session.deviceId].sort());
+    expect(waitingSaw).not.toContain('active');
+  }, 30000);
+
   it('release() in a following tab gives the shared slot back for all tabs', async () => {
     const uid = uniqueUid();
     const browser = makeBrowser();

@@ -83,18 +83,31 @@ describe('tab handoff in Chromium: a browser keeps its slot when the tab that ho
   }
 
   /**
-   * Closes the tab that holds `device`'s slot (its oldest: Web Locks grant the lock in request order)
-   * and waits until the server shows the browser's entry written after the close (claimed back, or
-   * resumed: both stamp `lastSeen`), then the remaining tab active.
+   * Closes the tab that holds `device`'s slot (its oldest: Web Locks grant the lock in request order),
+   * waits until the server has run that tab's onDisconnect release (its `released` event, reason
+   * `disconnected`), then until the browser's entry is back with a `lastSeen` after that release
+   * (claimed back by the new leading tab), and the remaining tab shows it active.
    */
   async function closeHoldingTab(device: DemoDevice, uid: string, deviceId: string): Promise<Page> {
     const holding = device.pages.shift() as Page;
     const closedAt = Date.now();
     await holding.close();
     const remaining = device.pages[0] as Page;
+    let releasedAt = 0;
     try {
+      await eventually(async () => {
+        const release = (await auditTrail(stack, uid)).find(
+          (event) =>
+            event.type === 'released' &&
+            event.reason === 'disconnected' &&
+            event.deviceId === deviceId &&
+            event.at >= closedAt,
+        );
+        releasedAt = release?.at ?? 0;
+        return release !== undefined;
+      }, `the release of ${device.label}'s closed tab`);
       await eventually(
-        async () => ((await presenceOf(stack, uid)).devices?.[deviceId]?.lastSeen ?? 0) >= closedAt,
+        async () => ((await presenceOf(stack, uid)).devices?.[deviceId]?.lastSeen ?? 0) >= releasedAt,
         `${device.label}'s remaining tab to hold the slot again`,
       );
     } catch (error) {
