@@ -134,6 +134,9 @@ function expectDeployableManifest(manifest: Manifest): void {
   expect(manifest.params?.map(({ name, type, default: value }) => ({ name, type, default: value }))).toEqual(
     expect.arrayContaining([
       { name: 'PRESENCE_INSTANCES', type: 'string', default: '' },
+      // docs/protocol.md §10.3: a shard map in migration (its epoch and the list before), none by default.
+      { name: 'PRESENCE_INSTANCES_EPOCH', type: 'string', default: '' },
+      { name: 'PRESENCE_INSTANCES_PREVIOUS', type: 'string', default: '' },
       { name: 'DEVICE_LIMIT_PRESENCE_PATH', type: 'string', default: 'presence' },
       { name: 'DEVICE_LIMIT_LIMITS_PATH', type: 'string', default: 'limits' },
       { name: 'DEVICE_LIMIT_EVENTS_PATH', type: 'string', default: 'presenceEvents' },
@@ -141,7 +144,7 @@ function expectDeployableManifest(manifest: Manifest): void {
       { name: 'DEVICE_LIMIT_PLATFORMS', type: 'string', default: 'web,ios,android,macos,windows,linux,other' },
     ]),
   );
-  expect(manifest.params).toHaveLength(6);
+  expect(manifest.params).toHaveLength(8);
 }
 
 test('the control API (FUNCTIONS_CONTROL_API, GET /__/functions.yaml) lists exactly the deployable endpoints', async () => {
