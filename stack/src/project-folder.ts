@@ -53,6 +53,9 @@ export function writeFunctionsEnv(dir: string, instances: readonly string[]): vo
     [
       '# Written by the local stack (stack/src/project-folder.ts) for this run only.',
       `PRESENCE_INSTANCES=${instances.join(',')}`,
+      // No shard migration in a local run (docs/protocol.md §10.3): set, but empty.
+      'PRESENCE_INSTANCES_EPOCH=',
+      'PRESENCE_INSTANCES_PREVIOUS=',
       // The stack serves database.rules.json, generated with the contract's defaults: the same here.
       ...configParamLines(),
       '',
@@ -125,6 +128,8 @@ export function firebaseEnv(databaseHost: string, namespace: string): NodeJS.Pro
     'FIREBASE_CONFIG',
     // The .env of the generated folder is the one source of the functions' parameters.
     'PRESENCE_INSTANCES',
+    'PRESENCE_INSTANCES_EPOCH',
+    'PRESENCE_INSTANCES_PREVIOUS',
     ...Object.values(CONFIG_NAMES).map((names) => names.functionsParam),
   ]) {
     delete env[name];

@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { STALE_AFTER_MS } from '@device-limit/contract';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import {
@@ -122,6 +122,12 @@ it('prints one banner with every URL', () => {
   // docs/protocol.md §5: no function runs for a claim, a renewal or a release.
   expect(output).not.toMatch(/ on \/presence\//);
   expect(output.match(/Local stack ready/g)).toHaveLength(1);
+});
+
+it('gives every functions parameter a value, so the Functions emulator prompts for none', () => {
+  // A prompted answer would be saved into functions/.env.local, in the user's own folder.
+  expect(stack?.output ?? '').not.toMatch(/Prompting for parameters/);
+  expect(existsSync(path.resolve(__dirname, '../../functions/.env.local'))).toBe(false);
 });
 
 it("runs the functions on the launcher's Node, the major of firebase.json's runtime", () => {
