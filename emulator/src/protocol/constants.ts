@@ -1,7 +1,7 @@
 /**
  * Wire constants of the Realtime Database protocol, version 5, in one place (as the SDK keeps them in
  * `database/src/realtime/Constants.ts` and `Connection.ts`). Section numbers refer to
- * `shared/reference/rtdb-protocol.md`; the SDK sources in node_modules are the final word.
+ * `docs/wire-protocol.md`; the SDK sources in node_modules are the final word.
  */
 
 /** docs/wire-protocol.md §3.1: the handshake announces it; the client only warns on a mismatch. */
