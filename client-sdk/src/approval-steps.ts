@@ -65,7 +65,7 @@ export function trackApproval(ctx: SessionContext, effects: SessionEffect[]): Se
   return ctx;
 }
 
-/** The public state of a session stopped at the limit: `awaiting-approval` while its request is out (§11.4). */
+/** The public state of a session stopped at the limit: `awaiting-approval` while its request is out (docs/protocol.md §11.4). */
 export function limitState(
   ctx: SessionContext,
   deviceId: string,
@@ -89,7 +89,7 @@ export function limitState(
   };
 }
 
-/** The open requests an active device shows (§11.4), only when there are any. */
+/** The open requests an active device shows (docs/protocol.md §11.4), only when there are any. */
 export function activeRequests(ctx: SessionContext, deviceId: string): { requests?: readonly SignInRequest[] } {
   const requests = ctx.presence ? pendingRequests(ctx.presence, ctx.now, deviceId) : [];
   return requests.length > 0 ? { requests } : {};

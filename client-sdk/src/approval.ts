@@ -30,7 +30,7 @@ export function isOpen(request: SignInRequest, now: number): boolean {
   return request.answer === undefined && now < request.at + REQUEST_TTL_MS;
 }
 
-/** The open requests of other devices, oldest first: what an active device shows (§11.4). */
+/** The open requests of other devices, oldest first: what an active device shows (docs/protocol.md §11.4). */
 export function pendingRequests(presence: PresenceView, now: number, self: string | null): SignInRequest[] {
   return [...presence.requests.values()]
     .filter((request) => request.deviceId !== self && isOpen(request, now))
@@ -70,7 +70,7 @@ export interface RequestingDevice {
   readonly deviceClass?: DeviceClass;
 }
 
-/** §11.4: the request, with the rate-limit stamp, at the root. */
+/** docs/protocol.md §11.4: the request, with the rate-limit stamp, at the root. */
 export function requestUpdate(
   uid: string,
   slot: string,
@@ -85,7 +85,7 @@ export function requestUpdate(
   };
 }
 
-/** §11.4: the request removed (the requester read its answer, withdrew, or it expired). */
+/** docs/protocol.md §11.4: the request removed (the requester read its answer, withdrew, or it expired). */
 export function withdrawUpdate(
   uid: string,
   slot: string,
@@ -106,7 +106,7 @@ export interface ApproveOptions extends AnswerOptions {
    * the requester is let in on a free slot (refused when the account is full).
    */
   readonly release?: string;
-  /** Write the audit events of §6 (default true). */
+  /** Write the audit events of docs/protocol.md §6 (default true). */
   readonly auditEvents?: boolean;
 }
 
@@ -139,7 +139,7 @@ function answer(uid: string, slot: string, value: 'approved' | 'refused', by: st
 }
 
 /**
- * §11.4: approves the open request of `requester`, in one write that also gives it its entry: the
+ * docs/protocol.md §11.4: approves the open request of `requester`, in one write that also gives it its entry: the
  * slot of `release` (a replace, §11.2: that device is evicted with `replaced`), or a free slot.
  */
 export async function approveRequest(
@@ -184,7 +184,7 @@ export async function approveRequest(
   await send(db, { ...entry, ...answer(uid, request.slot, 'approved', options.by, paths) });
 }
 
-/** §11.4: refuses the open request of `requester`; its session reports `limit-reached` with `approval: 'refused'`. */
+/** docs/protocol.md §11.4: refuses the open request of `requester`; its session reports `limit-reached` with `approval: 'refused'`. */
 export async function refuseRequest(
   db: Database,
   uid: string,

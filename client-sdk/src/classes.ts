@@ -36,13 +36,13 @@ function counted(presence: PresenceView, deviceClass: DeviceClass | undefined): 
   return deviceClass !== undefined && presence.classCount?.[deviceClass] !== undefined;
 }
 
-/** §4.2 with §11.3: the new entry gets this install's class, and its counter +1. */
+/** docs/protocol.md §4.2 with §11.3: the new entry gets this install's class, and its counter +1. */
 export function claimMoves(settings: ClassSettings, presence: PresenceView): ClassMoves | undefined {
   if (!writesClasses(settings, presence)) return undefined;
   return { entryClass: settings.deviceClass, increment: settings.deviceClass };
 }
 
-/** §4.6, §4.10 with §11.3: removing `deviceId` takes its class counter down, when it has one. */
+/** docs/protocol.md §4.6, §4.10 with §11.3: removing `deviceId` takes its class counter down, when it has one. */
 export function removalMoves(presence: PresenceView, deviceId: string): ClassMoves | undefined {
   const deviceClass = presence.devices.get(deviceId)?.deviceClass;
   return counted(presence, deviceClass) ? { decrement: deviceClass } : undefined;
@@ -66,7 +66,7 @@ export function releaseAfterReplace(moves: ClassMoves | undefined, presence: Pre
   return counted(presence, moves?.entryClass) ? { decrement: moves?.entryClass as DeviceClass } : undefined;
 }
 
-/** §11.2 with §11.3: same class, no counter moves; different classes, +1 for the new, −1 for the victim. */
+/** docs/protocol.md §11.2 with §11.3: same class, no counter moves; different classes, +1 for the new, −1 for the victim. */
 export function replaceMoves(settings: ClassSettings, presence: PresenceView, victim: string): ClassMoves | undefined {
   const mine = writesClasses(settings, presence) ? settings.deviceClass : undefined;
   const theirs = presence.devices.get(victim)?.deviceClass;
@@ -78,7 +78,7 @@ export function replaceMoves(settings: ClassSettings, presence: PresenceView, vi
   return Object.keys(moves).length > 0 ? moves : undefined;
 }
 
-/** The class limit that keeps this install out (§11.3), or null when its class has room or no limit. */
+/** The class limit that keeps this install out (docs/protocol.md §11.3), or null when its class has room or no limit. */
 export function classLimitReached(
   settings: ClassSettings,
   presence: PresenceView,

@@ -93,7 +93,7 @@ class Machine {
 const types = (effects: readonly SessionEffect[]) => effects.map((e) => e.type);
 const deadline = (ping: number) => ping + PING_DEADLINE_MS + CHECK_MARGIN_MS;
 
-describe('the liveness check at a full account (§4.9)', () => {
+describe('the liveness check at a full account (docs/protocol.md §4.9)', () => {
   it('asks a ping instead of settling, and shows `checking` with the holders', () => {
     const m = new Machine();
     expect(m.boot(FULL)).toEqual([{ type: 'ping', id: 1 }]);
@@ -215,7 +215,7 @@ describe('the liveness check at a full account (§4.9)', () => {
     expect(m.send({ type: 'connection', connected: true })).toEqual([{ type: 'wait', ping: T0, until: deadline(T0) }]);
   });
 
-  it('adopts the entry a force login wrote for it while it waited at the limit (§5.1)', () => {
+  it('adopts the entry a force login wrote for it while it waited at the limit (docs/protocol.md §5.1)', () => {
     const m = new Machine();
     m.pinged();
     m.see(presence({ [A]: { lastSeen: T0 + 1 }, [B]: { lastSeen: T0 + 2 } }, { ping: T0 }));
@@ -227,7 +227,7 @@ describe('the liveness check at a full account (§4.9)', () => {
   });
 });
 
-describe('a drifted count (§5.4)', () => {
+describe('a drifted count (docs/protocol.md §5.4)', () => {
   const drifted = presence({ [A]: {} }, { count: 2 });
 
   it('asks repairPresence once, then claims whatever the cache says', () => {
@@ -252,7 +252,7 @@ describe('a drifted count (§5.4)', () => {
   });
 });
 
-describe('a holder (§4.4, §4.9 step 2, §4.10)', () => {
+describe('a holder (docs/protocol.md §4.4, §4.9 step 2, §4.10)', () => {
   it('answers a ping newer than its lastSeen once, and not one it already renewed past', () => {
     const m = new Machine();
     m.holding({ [A]: {} });

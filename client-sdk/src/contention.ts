@@ -1,12 +1,12 @@
 /**
  * What the session does when its claim meets a full account (docs/protocol.md §4.2: "the client goes
- * on with the liveness check, §4.9"), and the sibling sweep of a holder (§4.10). Pure functions of the
+ * on with the liveness check, §4.9"), and the sibling sweep of a holder (docs/protocol.md §4.10). Pure functions of the
  * context; the time decisions themselves are liveness.ts.
  *
  * Order at a full account, each step at most once per claim attempt (session-context.ts ClaimAttempt):
  * 1. `count` above the entries (drift, §5.4): ask `repairPresence`, then claim once more.
  * 2. Sweep the entries that are stale already (lease run out, or a check's deadline passed).
- * 3. Under the policy `evict-least-recent` (§11.2): replace the device active least recently, in one
+ * 3. Under the policy `evict-least-recent` (docs/protocol.md §11.2): replace the device active least recently, in one
  *    write; no liveness check (its answers would make every live device look just as recent).
  * 4. Otherwise the liveness check: write `ping` (or join one asked less than PING_DEADLINE_MS ago), and
  *    wait until every holder answered (settle at once) or the deadline passed (step 2 sweeps the silent).
@@ -40,7 +40,7 @@ export function decideFull(
   let ctx = input;
   const { attempt } = ctx;
 
-  // 1. Fewer entries than the limit, yet `count` says full: only the server can fix that (§5.4).
+  // 1. Fewer entries than the limit, yet `count` says full: only the server can fix that (docs/protocol.md §5.4).
   if (fullClass === undefined && presence.devices.size < limit) {
     if (attempt.repair === 'running') return ctx;
     if (attempt.repair === 'none') {
@@ -57,11 +57,11 @@ export function decideFull(
   ctx = sweepDue(ctx, deviceId, presence, true, effects);
   if (ctx.sweeping.size > 0) return ctx;
 
-  // 3. The replace form of the claim (§11.2): a refused one (another claimer replaced the same device
+  // 3. The replace form of the claim (docs/protocol.md §11.2): a refused one (another claimer replaced the same device
   //    first) is decided again from the fresh cache, which names the next victim.
   //    Not above the limit (a lowered one still shedding devices): the rules refuse a replace there.
   if (policyIn(presence, ctx.policy) === 'evict-least-recent' && presence.count <= limit) {
-    // §11.3: a full class makes room only by replacing a device of that class.
+    // docs/protocol.md §11.3: a full class makes room only by replacing a device of that class.
     const victim = leastRecentlyActive(presence, deviceId, fullClass);
     if (victim === null) return limitReached(ctx, effects); // a limit of 0: nobody to replace
     return withPending(ctx, 'replace', presence.generation, effects, victim.deviceId);
@@ -100,7 +100,7 @@ export function afterPing(ctx: SessionContext, failed: boolean, effects: Session
   return { ...ctx, attempt: { ...ctx.attempt, check: { ping } } };
 }
 
-/** A holder's duties on every value of P (§4.9 step 2, §4.10): answer a ping, sweep expired siblings. */
+/** A holder's duties on every value of P (docs/protocol.md §4.9 step 2, §4.10): answer a ping, sweep expired siblings. */
 export function holderDuties(
   input: SessionContext,
   deviceId: string,

@@ -3,7 +3,7 @@
  * modular SDK. This is the only file of the session that imports `firebase/database`.
  *
  * Claims, releases and sweeps are multi-location updates at the database root, because their audit
- * event (§6) lives outside `/presence/{uid}`; renewals and pings stay at `/presence/{uid}`. The roots
+ * event (docs/protocol.md §6) lives outside `/presence/{uid}`; renewals and pings stay at `/presence/{uid}`. The roots
  * are the app's `paths` (docs/adopt.md, "Configuration"), the protocol's by default: each builder
  * takes them last.
  */
@@ -21,10 +21,10 @@ export type WriteOutcome =
 const SUCCEEDED: WriteOutcome = { kind: 'succeeded' };
 const REFUSED: WriteOutcome = { kind: 'refused' };
 
-/** The `reason` of a `released` audit event (§6). */
+/** The `reason` of a `released` audit event (docs/protocol.md §6). */
 export type ReleaseEventReason = 'signed-out' | 'idle' | 'disconnected' | 'error';
 
-/** One audit event (§6) at its root path, or nothing when the app turned the events off (`eventId` null). */
+/** One audit event (docs/protocol.md §6) at its root path, or nothing when the app turned the events off (`eventId` null). */
 function auditEvent(
   uid: string,
   eventId: string | null,
@@ -35,7 +35,7 @@ function auditEvent(
   return { [`${presenceEventsPath(uid, paths)}/${eventId}`]: { ...event, at: serverTimestamp() } };
 }
 
-/** §4.2: the claim, at the root. */
+/** docs/protocol.md §4.2: the claim, at the root. */
 export function claimUpdate(
   uid: string,
   deviceId: string,
@@ -47,7 +47,7 @@ export function claimUpdate(
 ): Record<string, unknown> {
   const p = presencePath(uid, paths);
   return {
-    // §4.11: this install's own rejoin reservation (or an expired one) ends with its claim.
+    // docs/protocol.md §4.11: this install's own rejoin reservation (or an expired one) ends with its claim.
     ...(clearRejoin ? { [`${p}/rejoin`]: null } : {}),
     // §11.1: the token's plan limit as the server's copy, in the same write (the rules check it).
     ...(planLimit === undefined ? {} : { [`${p}/planLimit`]: planLimit }),
@@ -61,14 +61,14 @@ export function claimUpdate(
       label: device.label,
     },
     [`${p}/lastActive`]: serverTimestamp(),
-    // A notice about this install that it has already acted on (§4.8: the next claim deletes it).
+    // A notice about this install that it has already acted on (docs/protocol.md §4.8: the next claim deletes it).
     [`${p}/evicted/${deviceId}`]: null,
     ...auditEvent(uid, eventId, { type: 'claimed', deviceId }, paths),
   };
 }
 
 /**
- * §11.2: the replace form of the claim, at the root: this install's entry appears and `victim`'s
+ * docs/protocol.md §11.2: the replace form of the claim, at the root: this install's entry appears and `victim`'s
  * disappears with a `replaced` notice, `count` untouched, `op` and `replaced` naming them; with a
  * `claimed` event for this install and a `released` one (reason `replaced`) for the victim.
  */
@@ -82,7 +82,7 @@ export function replaceUpdate(
   paths: ContractPaths = DEFAULT_PATHS,
 ): Record<string, unknown> {
   const p = presencePath(uid, paths);
-  // The claim of §4.2 without its count move: a replace keeps `count`.
+  // The claim of docs/protocol.md §4.2 without its count move: a replace keeps `count`.
   const claim = claimUpdate(uid, deviceId, device, eventIds.claimed, planLimit, false, paths);
   delete claim[`${p}/count`];
   return {
@@ -94,7 +94,7 @@ export function replaceUpdate(
   };
 }
 
-/** §4.6: the release, the exact mirror of the claim; also what the onDisconnect runs. */
+/** docs/protocol.md §4.6: the release, the exact mirror of the claim; also what the onDisconnect runs. */
 export function releaseUpdate(
   uid: string,
   deviceId: string,
@@ -112,7 +112,7 @@ export function releaseUpdate(
 }
 
 /**
- * §4.6 and §4.11: what the server runs when this install's connection ends: the release, plus the
+ * docs/protocol.md §4.6 and §4.11: what the server runs when this install's connection ends: the release, plus the
  * rejoin reservation that keeps the freed slot for this install for REJOIN_WINDOW_MS. The connection
  * ending is not always the install ending (another tab of the browser takes over, the app reconnected
  * on a new socket before the server noticed the old one died), and this keeps a waiting device from
@@ -130,7 +130,7 @@ export function disconnectReleaseUpdate(
   };
 }
 
-/** §4.10: removes another entry of the user with a `swept` notice. */
+/** docs/protocol.md §4.10: removes another entry of the user with a `swept` notice. */
 export function sweepUpdate(
   uid: string,
   deviceId: string,
@@ -148,7 +148,7 @@ export function sweepUpdate(
   };
 }
 
-/** §4.4 (and §4.3 with the label, §4.5): relative to `/presence/{uid}`. */
+/** docs/protocol.md §4.4 (and §4.3 with the label, §4.5): relative to `/presence/{uid}`. */
 export function renewalUpdate(deviceId: string, label?: string): Record<string, unknown> {
   return {
     [`devices/${deviceId}/lastSeen`]: serverTimestamp(),
@@ -183,7 +183,7 @@ export class PresenceGateway {
 
   /** The app's roots (its `paths` option). */
   private readonly paths: ContractPaths;
-  /** §11.3: the class counter the registered onDisconnect release takes down (set by claim and resume). */
+  /** docs/protocol.md §11.3: the class counter the registered onDisconnect release takes down (set by claim and resume). */
   private releaseClasses: ClassMoves | undefined;
 
   private get presenceRef() {
@@ -200,7 +200,7 @@ export class PresenceGateway {
   }
 
   /**
-   * §4.2 then §4.6: the claim, and right behind it on the same socket the onDisconnect release. The
+   * docs/protocol.md §4.2 then §4.6: the claim, and right behind it on the same socket the onDisconnect release. The
    * server handles a connection's requests in order, so the registration is checked once the entry
    * exists, without waiting a round trip during which a dropped socket would leave a ghost entry.
    */
@@ -211,7 +211,7 @@ export class PresenceGateway {
     options: {
       readonly planLimit?: number | null;
       readonly clearRejoin?: boolean;
-      /** §11.3: the class moves of the claim, and of the release registered after it. */
+      /** docs/protocol.md §11.3: the class moves of the claim, and of the release registered after it. */
       readonly classes?: ClassMoves;
       readonly releaseClasses?: ClassMoves;
     } = {},
@@ -230,7 +230,7 @@ export class PresenceGateway {
     return this.takeSlot(withClassMoves(write, this.uid, this.deviceId, options.classes, this.paths));
   }
 
-  /** §11.2 then §4.6: the replace form of the claim, then the onDisconnect release as after a claim. */
+  /** docs/protocol.md §11.2 then §4.6: the replace form of the claim, then the onDisconnect release as after a claim. */
   replace(
     generation: number,
     victim: string,
@@ -261,7 +261,7 @@ export class PresenceGateway {
     return this.afterRegistration(registered);
   }
 
-  /** §4.3: an entry of ours exists — renew the lease (with the current label, §4.5) and register again. */
+  /** docs/protocol.md §4.3: an entry of ours exists — renew the lease (with the current label, §4.5) and register again. */
   async resume(label: string, releaseClasses?: ClassMoves): Promise<WriteOutcome> {
     this.releaseClasses = releaseClasses;
     const renewed = update(this.presenceRef, renewalUpdate(this.deviceId, label));
@@ -275,7 +275,7 @@ export class PresenceGateway {
     return this.afterRegistration(registered);
   }
 
-  /** §4.6: a deliberate release cancels the onDisconnect first, then releases. */
+  /** docs/protocol.md §4.6: a deliberate release cancels the onDisconnect first, then releases. */
   async release(reason: ReleaseEventReason, classes?: ClassMoves): Promise<WriteOutcome> {
     // Both requests leave in this order on the socket; awaiting the cancel first would only add a
     // round trip (and never resolve if the socket drops in between: see state-machine.ts).
@@ -289,17 +289,17 @@ export class PresenceGateway {
     return SUCCEEDED;
   }
 
-  /** §4.4: rejects with the SDK's error (PERMISSION_DENIED when the entry is gone). */
+  /** docs/protocol.md §4.4: rejects with the SDK's error (PERMISSION_DENIED when the entry is gone). */
   renew(): Promise<void> {
     return update(this.presenceRef, renewalUpdate(this.deviceId));
   }
 
-  /** §11.1: the token's plan limit as the server's copy; refused unless it is this session's claim. */
+  /** docs/protocol.md §11.1: the token's plan limit as the server's copy; refused unless it is this session's claim. */
   recordPlanLimit(planLimit: number | null): Promise<void> {
     return update(this.presenceRef, { planLimit });
   }
 
-  /** §4.9 step 1: refused (PERMISSION_DENIED) when another check was asked within PING_DEADLINE_MS. */
+  /** docs/protocol.md §4.9 step 1: refused (PERMISSION_DENIED) when another check was asked within PING_DEADLINE_MS. */
   async ping(): Promise<WriteOutcome> {
     try {
       await update(this.presenceRef, { ping: serverTimestamp() });
@@ -309,7 +309,7 @@ export class PresenceGateway {
     return SUCCEEDED;
   }
 
-  /** §4.10; rejects when refused (another device swept it first, or it answered after all). */
+  /** docs/protocol.md §4.10; rejects when refused (another device swept it first, or it answered after all). */
   async sweep(deviceId: string, generation: number, classes?: ClassMoves): Promise<void> {
     const write = sweepUpdate(this.uid, deviceId, generation, this.eventId(), this.paths);
     await update(ref(this.db), withClassMoves(write, this.uid, deviceId, classes, this.paths));
@@ -322,7 +322,7 @@ export class PresenceGateway {
    * registration below its path (the SDK's `repoOnDisconnectCancel` mirrors it with
    * `sparseSnapshotTreeForget`), so together the two drop the whole release.
    */
-  /** One update at the root built for this user and the app's roots (the requests of §11.4). */
+  /** One update at the root built for this user and the app's roots (the requests of docs/protocol.md §11.4). */
   async sendUpdate(build: (uid: string, paths: ContractPaths) => Record<string, unknown>): Promise<void> {
     await update(ref(this.db), build(this.uid, this.paths));
   }
@@ -333,7 +333,7 @@ export class PresenceGateway {
     );
   }
 
-  /** §6: the event of a claim that settled at the limit (not tied to a write of its own). */
+  /** docs/protocol.md §6: the event of a claim that settled at the limit (not tied to a write of its own). */
   async recordDenied(): Promise<void> {
     if (!this.options.auditEvents) return;
     await push(this.eventsRef, {
@@ -344,7 +344,7 @@ export class PresenceGateway {
     });
   }
 
-  /** §4.1: one listener on the whole presence node, plus the limit and the SDK's connection info. */
+  /** docs/protocol.md §4.1: one listener on the whole presence node, plus the limit and the SDK's connection info. */
   listen(listeners: PresenceListeners): () => void {
     const unsubscribes = [
       onValue(
@@ -383,7 +383,7 @@ export class PresenceGateway {
   }
 
   /**
-   * §4.6: the onDisconnect release at the root, with a fresh event id. An earlier registration on
+   * docs/protocol.md §4.6: the onDisconnect release at the root, with a fresh event id. An earlier registration on
    * this connection (a resume on the same socket, a session restarted on the same Database) has its
    * presence keys replaced by this one, but its audit event sits under another push id; cancelling the
    * audit path first keeps a disconnect to exactly one `released` event.

@@ -40,7 +40,7 @@ export type DeviceLimitErrorCode =
   /**
    * docs/protocol.md §10.3: the previous instance refuses the fence although the user holds no entry
    * there, again and again: its `/shardEpoch` is below the map's epoch (docs/protocol.md §10.5 step 2
-   * was skipped), or its rules predate §10.
+   * was skipped), or its rules predate docs/protocol.md §10.
    */
   | 'device-limit/shard-misconfigured'
   /**
@@ -72,7 +72,7 @@ export function isDeviceLimitError(value: unknown, code?: DeviceLimitErrorCode):
 /**
  * The database SDK rejects a refused write with `error.code === 'PERMISSION_DENIED'`
  * (`Repo.ts` `repoCallOnCompleteCallback`); `get()` rejects with the bare message "Permission denied"
- * and no code (docs: rtdb-protocol §4.4), so both are recognised.
+ * and no code (docs: rtdb-protocol docs/protocol.md §4.4), so both are recognised.
  */
 export function isPermissionDenied(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;

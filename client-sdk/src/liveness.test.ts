@@ -30,7 +30,7 @@ function view(entries: DeviceEntry[], ping: number | null = null): PresenceView 
 
 const ids = (entries: readonly DeviceEntry[]) => entries.map((e) => e.deviceId);
 
-describe('decidePing (§4.9 step 1)', () => {
+describe('decidePing (docs/protocol.md §4.9 step 1)', () => {
   it.each([
     ['no ping ever', null, { kind: 'ask' }],
     ['a ping 1 ms ago', NOW - 1, { kind: 'wait', ping: NOW - 1 }],
@@ -46,7 +46,7 @@ describe('decidePing (§4.9 step 1)', () => {
   });
 });
 
-describe('pingToAnswer (§4.9 step 2)', () => {
+describe('pingToAnswer (docs/protocol.md §4.9 step 2)', () => {
   it.each([
     ['a ping newer than its lastSeen', NOW, NOW - 1, null, NOW],
     ['the same ping again', NOW, NOW - 1, NOW, null],
@@ -61,7 +61,7 @@ describe('pingToAnswer (§4.9 step 2)', () => {
   });
 });
 
-describe('which entries may be swept (§4.10)', () => {
+describe('which entries may be swept (docs/protocol.md §4.10)', () => {
   const expiry = NOW - STALE_AFTER_MS - CHECK_MARGIN_MS;
 
   it.each([
@@ -123,7 +123,7 @@ describe('which entries may be swept (§4.10)', () => {
   });
 });
 
-describe('everyHolderAnswered (§4.9)', () => {
+describe('everyHolderAnswered (docs/protocol.md §4.9)', () => {
   it.each([
     ['all renewed after the ping', [NOW + 1, NOW], true],
     ['one still older', [NOW + 1, NOW - 1], false],

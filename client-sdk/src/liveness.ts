@@ -14,7 +14,7 @@ import type { DeviceEntry, PresenceView } from './presence';
 /** How long past a deadline the client waits before it acts on it, so the rules' `now` has passed it too. */
 export const CHECK_MARGIN_MS = 250;
 
-/** §4.9 step 1: ask a new check, or wait on the one another device asked less than PING_DEADLINE_MS ago. */
+/** docs/protocol.md §4.9 step 1: ask a new check, or wait on the one another device asked less than PING_DEADLINE_MS ago. */
 export type PingDecision = { readonly kind: 'ask' } | { readonly kind: 'wait'; readonly ping: number };
 
 export function decidePing(presence: PresenceView, now: number): PingDecision {
@@ -24,13 +24,13 @@ export function decidePing(presence: PresenceView, now: number): PingDecision {
   return { kind: 'ask' };
 }
 
-/** §4.9 step 3: when the device waiting on `ping` may sweep the holders that did not answer. */
+/** docs/protocol.md §4.9 step 3: when the device waiting on `ping` may sweep the holders that did not answer. */
 export function checkDeadline(ping: number): number {
   return ping + PING_DEADLINE_MS + CHECK_MARGIN_MS;
 }
 
 /**
- * §4.9 step 2: the ping this holder must answer with a lease renewal, or null. A holder answers a ping
+ * docs/protocol.md §4.9 step 2: the ping this holder must answer with a lease renewal, or null. A holder answers a ping
  * newer than its own `lastSeen` (only those make it sweepable), and each ping once.
  */
 export function pingToAnswer(presence: PresenceView, deviceId: string, answered: number | null): number | null {
@@ -40,12 +40,12 @@ export function pingToAnswer(presence: PresenceView, deviceId: string, answered:
   return ping;
 }
 
-/** §4.10: the lease ran out (three missed renewals). */
+/** docs/protocol.md §4.10: the lease ran out (three missed renewals). */
 export function leaseExpired(entry: DeviceEntry, now: number): boolean {
   return entry.lastSeen < now - STALE_AFTER_MS - CHECK_MARGIN_MS;
 }
 
-/** §4.10: the entry did not answer `ping`, and the deadline passed. */
+/** docs/protocol.md §4.10: the entry did not answer `ping`, and the deadline passed. */
 export function missedPing(entry: DeviceEntry, ping: number | null, now: number): boolean {
   return ping !== null && entry.lastSeen < ping && now >= checkDeadline(ping);
 }
@@ -68,7 +68,7 @@ export interface SweepQuery {
   readonly afterPing: boolean;
 }
 
-/** §4.10: the entries this client may remove now, oldest `lastSeen` first. */
+/** docs/protocol.md §4.10: the entries this client may remove now, oldest `lastSeen` first. */
 export function entriesToSweep(presence: PresenceView, query: SweepQuery): DeviceEntry[] {
   return [...presence.devices.values()]
     .filter(
@@ -81,7 +81,7 @@ export function entriesToSweep(presence: PresenceView, query: SweepQuery): Devic
 }
 
 /**
- * §4.9: every holder has renewed since `ping` (answered it, or claimed after it), so nobody can be
+ * docs/protocol.md §4.9: every holder has renewed since `ping` (answered it, or claimed after it), so nobody can be
  * swept for it: the waiting device settles at once instead of sitting out the deadline.
  */
 export function everyHolderAnswered(presence: PresenceView, ping: number, self: string): boolean {
@@ -100,7 +100,7 @@ export function pruneTried(tried: ReadonlySet<string>, presence: PresenceView): 
 }
 
 /**
- * §4.11: the time (server clock, with the margin) until which a rejoin reservation keeps a free slot
+ * docs/protocol.md §4.11: the time (server clock, with the margin) until which a rejoin reservation keeps a free slot
  * for another device than `self`, or null when none does. A claim that needs that slot is refused
  * until then, so the session waits instead of claiming.
  */
@@ -112,7 +112,7 @@ export function rejoinHeldUntil(presence: PresenceView, self: string, now: numbe
 }
 
 /**
- * §4.11: whether this install's claim removes the reservation: its own (the rules accept that in its
+ * docs/protocol.md §4.11: whether this install's claim removes the reservation: its own (the rules accept that in its
  * claim), or one past its window (accepted from anyone). Another device's live reservation is left
  * alone: removing it would get the whole claim refused.
  */

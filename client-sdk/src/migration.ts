@@ -7,7 +7,7 @@
  * the user holds no entry), so a client that follows this file never has entries on both instances,
  * and a client that races it is refused rather than counted twice.
  *
- * `placeUser` is steps 1–2 of §10.3 (the decision itself is `shardStep` of the contract);
+ * `placeUser` is steps 1–2 of docs/protocol.md §10.3 (the decision itself is `shardStep` of the contract);
  * `MigratingDeviceSession` runs an ordinary session on the instance it picks (step 3) and starts over
  * when a claim there is refused (step 4): the instance it picked was fenced, or its last holder left,
  * between the read and the claim.
@@ -22,14 +22,14 @@ import { describeUserAgent, isBrowser } from './web';
 
 /**
  * Fences refused in a row (each followed by a read that found neither an entry nor a fence) before
- * the client reports a misconfigured deployment instead of looping (§10.3 step 2). A refusal is
+ * the client reports a misconfigured deployment instead of looping (docs/protocol.md §10.3 step 2). A refusal is
  * normally a claim that reached the previous instance first; seeing that three times with the entry
  * gone again each time means the instance cannot take the fence (its `/shardEpoch` is behind).
  */
 export const MAX_FENCE_ATTEMPTS = 3;
 
 /**
- * Placements after a claim refused on the placed instance (§10.3 step 4) before the session reports
+ * Placements after a claim refused on the placed instance (docs/protocol.md §10.3 step 4) before the session reports
  * the refusal as it is: a fence between the read and the claim explains one, not several in a row.
  */
 export const MAX_PLACEMENTS = 3;
@@ -41,7 +41,7 @@ export interface UserPlacement {
   readonly mapEpoch: number;
 }
 
-/** What step 1 reads: does the user hold an entry on the instance, and is it fenced (§10.3). */
+/** What step 1 reads: does the user hold an entry on the instance, and is it fenced (docs/protocol.md §10.3). */
 function observe(value: unknown): PreviousPresence {
   const node = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
   const devices = node.devices;
@@ -51,7 +51,7 @@ function observe(value: unknown): PreviousPresence {
 }
 
 /**
- * §10.3 steps 1–2 for `uid`: the instance this device serves its session on. Reads the previous
+ * docs/protocol.md §10.3 steps 1–2 for `uid`: the instance this device serves its session on. Reads the previous
  * instance once (through the app's Database for it, which an app moving off its default instance
  * has open anyway), and writes the fence there when the user holds nothing on it.
  */
@@ -119,7 +119,7 @@ const SETTLED: ReadonlySet<string> = new Set(['active', 'limit-reached', 'evicte
 export class MigratingDeviceSession implements DeviceSession {
   private current: DeviceSessionState;
   private inner: DeviceSession | null = null;
-  /** Where `inner` runs: the instance a `moved` notice is read on (§10.4). */
+  /** Where `inner` runs: the instance a `moved` notice is read on (docs/protocol.md §10.4). */
   private innerDb: Database | null = null;
   private innerUnsubscribe: (() => void) | null = null;
   private readonly listeners = new Set<(state: DeviceSessionState) => void>();
@@ -224,7 +224,7 @@ export class MigratingDeviceSession implements DeviceSession {
     this.listeners.clear();
   }
 
-  /** §10.3 steps 1–2, then the session on the instance they pick. */
+  /** docs/protocol.md §10.3 steps 1–2, then the session on the instance they pick. */
   private place(): void {
     if (this.placing || this.closed) return;
     this.placing = true;
@@ -258,7 +258,7 @@ export class MigratingDeviceSession implements DeviceSession {
 
   private onInnerState(state: DeviceSessionState): void {
     if (state.status === 'active') this.placements = 0;
-    // §10.3 step 4: the claim was refused on the instance this session was placed on although a slot
+    // docs/protocol.md §10.3 step 4: the claim was refused on the instance this session was placed on although a slot
     // looked free there: the likeliest cause is a fence written between the read and the claim (the
     // last holder left, another device fenced). Place again; the rules refused the claim, so nothing
     // was counted on either instance meanwhile.
@@ -281,10 +281,10 @@ export class MigratingDeviceSession implements DeviceSession {
   }
 
   /**
-   * §10.4: the finishing job removes the entries of users still on their previous instance with the
+   * docs/protocol.md §10.4: the finishing job removes the entries of users still on their previous instance with the
    * notice `moved` and fences it in the same write. That is not an eviction to show the user: the
-   * session places again (§10.3 step 1 finds the fence and serves on home) and claims there. The inner
-   * session reports any notice as `evicted` with the reasons of §4.8, so the notice's own reason is
+   * session places again (docs/protocol.md §10.3 step 1 finds the fence and serves on home) and claims there. The inner
+   * session reports any notice as `evicted` with the reasons of docs/protocol.md §4.8, so the notice's own reason is
    * read here, once, on the instance it was written on; any other reason is reported as it is.
    */
   private onEvicted(deviceId: string, db: Database, state: DeviceSessionState): void {

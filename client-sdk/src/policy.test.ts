@@ -125,7 +125,7 @@ describe('a claim on a full account under evict-least-recent', () => {
     expect(publicState(h.ctx)).toMatchObject({ status: 'limit-reached', limit: 0 });
   });
 
-  test('records the plan limit with the replace, as a claim does (§11.1)', () => {
+  test('records the plan limit with the replace, as a claim does (docs/protocol.md §11.1)', () => {
     let ctx: SessionContext = startSession({ policy: 'evict-least-recent', readsPlanLimit: true }).context;
     const effects: SessionEffect[] = [];
     for (const event of [

@@ -24,7 +24,7 @@ export function leastRecentlyActive(
   let victim: DeviceEntry | null = null;
   for (const entry of presence.devices.values()) {
     if (entry.deviceId === self) continue;
-    if (deviceClass !== undefined && entry.deviceClass !== deviceClass) continue; // §11.3: same class only
+    if (deviceClass !== undefined && entry.deviceClass !== deviceClass) continue; // docs/protocol.md §11.3: same class only
     if (
       victim === null ||
       entry.lastSeen < victim.lastSeen ||

@@ -22,7 +22,7 @@ export interface DeviceEntry {
   /** Server time (ms) of the latest claim, lease renewal or liveness answer (docs/protocol.md §2). */
   readonly lastSeen: number;
   readonly generation: number;
-  /** The class the entry carries (§11.3), when it has one: `mobile`, `tv`, `desktop`, `web`, `other`. */
+  /** The class the entry carries (docs/protocol.md §11.3), when it has one: `mobile`, `tv`, `desktop`, `web`, `other`. */
   readonly deviceClass?: DeviceClass;
 }
 
@@ -31,7 +31,7 @@ export interface DeviceListEntry extends DeviceEntry {
   readonly current: boolean;
 }
 
-/** `/presence/{uid}/evicted/{deviceId}` (§4.8): written by the server with each removal. */
+/** `/presence/{uid}/evicted/{deviceId}` (docs/protocol.md §4.8): written by the server with each removal. */
 export interface EvictionNotice {
   readonly reason: NoticeReason | string;
   /** Server time (ms) of the eviction. */
@@ -39,14 +39,14 @@ export interface EvictionNotice {
   readonly generation: number;
 }
 
-/** `/presence/{uid}/rejoin` (§4.11): the slot the latest onDisconnect release freed, kept for its device. */
+/** `/presence/{uid}/rejoin` (docs/protocol.md §4.11): the slot the latest onDisconnect release freed, kept for its device. */
 export interface RejoinReservation {
   readonly deviceId: string;
   /** Server time (ms) of the release; the slot is kept until `at + REJOIN_WINDOW_MS`. */
   readonly at: number;
 }
 
-/** `/presence/{uid}/requests/{slot}` (§11.4): a device asking to be let in, and its answer once given. */
+/** `/presence/{uid}/requests/{slot}` (docs/protocol.md §11.4): a device asking to be let in, and its answer once given. */
 export interface SignInRequest {
   /** `r0` to `r2`. */
   readonly slot: string;
@@ -65,21 +65,21 @@ export interface PresenceView {
   readonly generation: number;
   /** Seconds since the epoch (the unit of `auth_time`), or null when absent. */
   readonly notBefore: number | null;
-  /** Server time (ms) of the latest liveness check (§4.9), or null when none was ever asked. */
+  /** Server time (ms) of the latest liveness check (docs/protocol.md §4.9), or null when none was ever asked. */
   readonly ping: number | null;
-  /** The server's copy of the plan limit (§11.1), or null when absent. */
+  /** The server's copy of the plan limit (docs/protocol.md §11.1), or null when absent. */
   readonly planLimit: number | null;
-  /** The rejoin reservation (§4.11), or null when none was left. */
+  /** The rejoin reservation (docs/protocol.md §4.11), or null when none was left. */
   readonly rejoin: RejoinReservation | null;
-  /** An admin's per-user policy at a full account (§11.2), or null when the app's option applies. */
+  /** An admin's per-user policy at a full account (docs/protocol.md §11.2), or null when the app's option applies. */
   readonly policy: LimitPolicy | null;
-  /** An admin's per-class limits for this user (§11.3), or null when none are set. */
+  /** An admin's per-class limits for this user (docs/protocol.md §11.3), or null when none are set. */
   readonly classLimits: Readonly<Partial<Record<DeviceClass, number>>> | null;
-  /** The per-class counters (§11.3), or null when none exists. */
+  /** The per-class counters (docs/protocol.md §11.3), or null when none exists. */
   readonly classCount: Readonly<Partial<Record<DeviceClass, number>>> | null;
-  /** Sign-in requests by slot (§11.4), expired ones included (the reader compares `at` with now). */
+  /** Sign-in requests by slot (docs/protocol.md §11.4), expired ones included (the reader compares `at` with now). */
   readonly requests: ReadonlyMap<string, SignInRequest>;
-  /** Server time (ms) of the user's latest request (§11.4: at most one per REQUEST_INTERVAL_MS), or null. */
+  /** Server time (ms) of the user's latest request (docs/protocol.md §11.4: at most one per REQUEST_INTERVAL_MS), or null. */
   readonly requestedAt: number | null;
   readonly devices: ReadonlyMap<string, DeviceEntry>;
   readonly evicted: ReadonlyMap<string, EvictionNotice>;
@@ -111,7 +111,7 @@ function asNumber(value: unknown, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
 }
 
-/** `classLimits` or `classCount` (§11.3): the numbers of known classes, or null when there are none. */
+/** `classLimits` or `classCount` (docs/protocol.md §11.3): the numbers of known classes, or null when there are none. */
 function classNumbers(value: unknown): Partial<Record<DeviceClass, number>> | null {
   const record = asRecord(value);
   if (!record) return null;
@@ -122,7 +122,7 @@ function classNumbers(value: unknown): Partial<Record<DeviceClass, number>> | nu
   return numbers;
 }
 
-/** `requests` (§11.4), keeping only well-formed ones. */
+/** `requests` (docs/protocol.md §11.4), keeping only well-formed ones. */
 function requestsFromValue(value: unknown): Map<string, SignInRequest> {
   const requests = new Map<string, SignInRequest>();
   for (const [slot, raw] of Object.entries(asRecord(value) ?? {})) {

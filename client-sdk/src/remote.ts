@@ -1,6 +1,6 @@
 /**
  * Actions on the user's other devices: read the device list (owner read, docs/protocol.md §4.1), and
- * the callables of §5 — `signOutDevice` removes one device, `forceLogin` takes a slot by evicting
+ * the callables of docs/protocol.md §5 — `signOutDevice` removes one device, `forceLogin` takes a slot by evicting
  * all others, `repairPresence` puts a drifted counter right. Only the functions may remove another
  * device's entry with a reason its client will understand (§4.6: "apps should still sign out another
  * device through signOutDevice"). The callables take no database: the functions find the caller's
@@ -30,7 +30,7 @@ export interface ListDevicesOptions extends DeviceLimitConfigOptions {
 
 /**
  * The user's devices holding a slot, oldest claim first; `current` marks `currentDeviceId`. `database`
- * is the app's `Database` or the shard configuration (§10), as for `startDeviceSession`. The third
+ * is the app's `Database` or the shard configuration (docs/protocol.md §10), as for `startDeviceSession`. The third
  * argument is this install's deviceId, or the options (`{ currentDeviceId, paths }`).
  */
 export async function listDevices(
@@ -81,7 +81,7 @@ async function call(functions: Functions, name: string, data: Record<string, unk
   }
 }
 
-/** §5.2: signs one of the caller's devices out; its client reports `evicted` (`signed-out-remotely`). */
+/** docs/protocol.md §5.2: signs one of the caller's devices out; its client reports `evicted` (`signed-out-remotely`). */
 export async function signOutDevice(functions: Functions, deviceId: string): Promise<void> {
   if (!isValidDeviceId(deviceId))
     throw new DeviceLimitError('device-limit/invalid-argument', 'deviceId must match ^[A-Za-z0-9_-]{8,64}$.');
@@ -101,7 +101,7 @@ export interface ForceLoginDevice {
 }
 
 /**
- * §5.1: takes a slot for `device` and evicts every other device of the user (they report `evicted`
+ * docs/protocol.md §5.1: takes a slot for `device` and evicts every other device of the user (they report `evicted`
  * with `force-login`, and sessions signed in before this one are shut out by the rules gate). Given a
  * session, the session then registers its onDisconnect for the new entry and becomes `active`.
  * `options` is the app's configuration, as given to its sessions: `device.platform` is checked against
@@ -128,7 +128,7 @@ export async function forceLogin(
 }
 
 /**
- * §5.4: asks the server to bring the caller's `count` back to the number of entries (and the entries
+ * docs/protocol.md §5.4: asks the server to bring the caller's `count` back to the number of entries (and the entries
  * within the limit). A session given `functions` calls it by itself when a drifted count blocks its
  * claim; apps rarely need it directly.
  */

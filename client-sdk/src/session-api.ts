@@ -88,7 +88,7 @@ export type DeviceSessionStatus = DeviceSessionState['status'];
 /** The signed-in user: a Firebase Auth `User` fits; only `uid` is required. */
 export interface DeviceSessionUser {
   readonly uid: string;
-  /** When present (Firebase Auth `User`), `auth_time` tells a force-login cut-off apart (§4.8.3). */
+  /** When present (Firebase Auth `User`), `auth_time` tells a force-login cut-off apart (docs/protocol.md §4.8.3). */
   getIdTokenResult?(): Promise<{ readonly claims: Readonly<Record<string, unknown>> }>;
 }
 
@@ -146,7 +146,7 @@ export interface DeviceSessionOptions extends DeviceLimitConfigOptions {
   readonly auditEvents?: boolean;
   /**
    * The app's `Functions` instance. With it, a claim blocked by a drifted `count` (more than the
-   * entries) calls the `repairPresence` callable once (§5.4) and claims again; without it the session
+   * entries) calls the `repairPresence` callable once (docs/protocol.md §5.4) and claims again; without it the session
    * reports `limit-reached` and logs a warning.
    */
   readonly functions?: Functions;
@@ -186,7 +186,7 @@ export interface DeviceSession {
   readonly deviceId: string | null;
   readonly platform: string;
   readonly label: string;
-  /** The class this install declared with the `deviceClass` option (§11.3); undefined when it did not. */
+  /** The class this install declared with the `deviceClass` option (docs/protocol.md §11.3); undefined when it did not. */
   readonly deviceClass?: DeviceClass;
   readonly state: DeviceSessionState;
   /** Calls `listener` now with the current state, then on every change. */

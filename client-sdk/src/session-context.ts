@@ -24,21 +24,21 @@ export type SessionEffect =
   | { readonly type: 'unlisten' }
   /**
    * docs/protocol.md §4.2 claim, then §4.6 register the onDisconnect release. `planLimit`: the token's
-   * plan limit to record as the server's copy with the claim (§11.1; null removes it, absent: untouched).
+   * plan limit to record as the server's copy with the claim (docs/protocol.md §11.1; null removes it, absent: untouched).
    */
   | {
       readonly type: 'claim';
       readonly id: number;
       readonly generation: number;
       readonly planLimit?: number | null;
-      /** §4.11: remove the rejoin reservation with the claim (this install's own, or an expired one). */
+      /** docs/protocol.md §4.11: remove the rejoin reservation with the claim (this install's own, or an expired one). */
       readonly clearRejoin?: true;
-      /** §11.3: the class of the new entry and its counter move; and those of the release registered after it. */
+      /** docs/protocol.md §11.3: the class of the new entry and its counter move; and those of the release registered after it. */
       readonly classes?: ClassMoves;
       readonly releaseClasses?: ClassMoves;
     }
   /**
-   * §11.2 the replace form of a claim (policy `evict-least-recent`): take `victim`'s slot in one write,
+   * docs/protocol.md §11.2 the replace form of a claim (policy `evict-least-recent`): take `victim`'s slot in one write,
    * then register the onDisconnect release as after a claim.
    */
   | {
@@ -47,41 +47,41 @@ export type SessionEffect =
       readonly generation: number;
       readonly victim: string;
       readonly planLimit?: number | null;
-      /** §11.3: the class of the new entry and the counter moves of the two entries; and the release's. */
+      /** docs/protocol.md §11.3: the class of the new entry and the counter moves of the two entries; and the release's. */
       readonly classes?: ClassMoves;
       readonly releaseClasses?: ClassMoves;
     }
-  /** §11.1: the token's plan limit changed while holding: record it as the server's copy, alone. */
+  /** docs/protocol.md §11.1: the token's plan limit changed while holding: record it as the server's copy, alone. */
   | { readonly type: 'record-plan-limit'; readonly planLimit: number | null }
-  /** §4.3 resume: renew the lease (with the label), then register the onDisconnect release again. */
+  /** docs/protocol.md §4.3 resume: renew the lease (with the label), then register the onDisconnect release again. */
   | { readonly type: 'resume'; readonly id: number; readonly releaseClasses?: ClassMoves }
   /**
-   * §4.6 deliberate release: cancel the onDisconnect first, then release, recording `reason`. With
-   * `classes` (§11.3), the entry's class counter goes down with it (and in the re-registered release).
+   * docs/protocol.md §4.6 deliberate release: cancel the onDisconnect first, then release, recording `reason`. With
+   * `classes` (docs/protocol.md §11.3), the entry's class counter goes down with it (and in the re-registered release).
    */
   | { readonly type: 'release'; readonly id: number; readonly reason: ReleaseReason; readonly classes?: ClassMoves }
-  /** §4.4 lease renewal (periodic, or a liveness answer); a refusal comes back as `renewal-refused`. */
+  /** docs/protocol.md §4.4 lease renewal (periodic, or a liveness answer); a refusal comes back as `renewal-refused`. */
   | { readonly type: 'renew' }
-  /** §4.9 step 1: ask the holders to prove they are alive. */
+  /** docs/protocol.md §4.9 step 1: ask the holders to prove they are alive. */
   | { readonly type: 'ping'; readonly id: number }
   /**
-   * Raise `check-due` once the server's clock passes `until`: the deadline of `ping` (§4.9 step 3), or
-   * the end of another device's rejoin window (§4.11; `ping` is then the release's time).
+   * Raise `check-due` once the server's clock passes `until`: the deadline of `ping` (docs/protocol.md §4.9 step 3), or
+   * the end of another device's rejoin window (docs/protocol.md §4.11; `ping` is then the release's time).
    */
   | { readonly type: 'wait'; readonly ping: number; readonly until: number }
-  /** §4.10: remove another entry of this user, with a `swept` notice; answered by `sweep-settled`. */
+  /** docs/protocol.md §4.10: remove another entry of this user, with a `swept` notice; answered by `sweep-settled`. */
   | { readonly type: 'sweep'; readonly deviceId: string; readonly generation: number; readonly classes?: ClassMoves }
-  /** §5.4: call the `repairPresence` callable; answered by `repair-settled`. */
+  /** docs/protocol.md §5.4: call the `repairPresence` callable; answered by `repair-settled`. */
   | { readonly type: 'repair' }
   /** A drifted count blocks the claim and there is no `Functions` to repair it with: warn the app. */
   | { readonly type: 'drift-unrepaired'; readonly count: number; readonly entries: number }
   /** After an eviction: the registered release would be refused anyway; drop it. */
   | { readonly type: 'cancel-on-disconnect' }
-  /** §6: append a `denied` audit event when the session settles at the limit. */
+  /** docs/protocol.md §6: append a `denied` audit event when the session settles at the limit. */
   | { readonly type: 'record-denied' }
-  /** §11.4: leave a sign-in request in `slot`; answered by `request-settled`. */
+  /** docs/protocol.md §11.4: leave a sign-in request in `slot`; answered by `request-settled`. */
   | { readonly type: 'request'; readonly slot: string }
-  /** §11.4: remove this install's request in `slot` (answered, expired, or no longer needed). */
+  /** docs/protocol.md §11.4: remove this install's request in `slot` (answered, expired, or no longer needed). */
   | { readonly type: 'withdraw-request'; readonly slot: string };
 
 export type SessionEvent =
@@ -90,14 +90,14 @@ export type SessionEvent =
   | { readonly type: 'connection'; readonly connected: boolean }
   | { readonly type: 'presence'; readonly presence: PresenceView }
   | { readonly type: 'limit'; readonly limit: number | null }
-  /** The `deviceLimit` claim of the session's ID token (§11.1), null when it carries no valid one. */
+  /** The `deviceLimit` claim of the session's ID token (docs/protocol.md §11.1), null when it carries no valid one. */
   | { readonly type: 'plan-limit'; readonly planLimit: number | null }
   /** The presence listener was cancelled by the server (rules). */
   | { readonly type: 'read-denied'; readonly error: DeviceLimitError }
   | { readonly type: 'claim-requested' }
-  /** §11.4: the app asks the user's active devices to let this install in (`requestApproval()`). */
+  /** docs/protocol.md §11.4: the app asks the user's active devices to let this install in (`requestApproval()`). */
   | { readonly type: 'approval-requested' }
-  /** §11.4: the request write was accepted (`ok`) or refused. */
+  /** docs/protocol.md §11.4: the request write was accepted (`ok`) or refused. */
   | { readonly type: 'request-settled'; readonly ok: boolean }
   | { readonly type: 'release-requested'; readonly reason: ReleaseReason; readonly error?: DeviceLimitError }
   | { readonly type: 'write-succeeded'; readonly id: number }
@@ -107,7 +107,7 @@ export type SessionEvent =
   | { readonly type: 'write-failed'; readonly id: number; readonly error: DeviceLimitError }
   /** A lease renewal was refused: the entry is gone or this session was cut off. */
   | { readonly type: 'renewal-refused' }
-  /** The lease timer says a renewal is due (§4.4). */
+  /** The lease timer says a renewal is due (docs/protocol.md §4.4). */
   | { readonly type: 'lease-due' }
   /** The deadline of a `wait` effect passed. */
   | { readonly type: 'check-due' }
@@ -133,11 +133,11 @@ export type Stopped =
  * step happens at most once per attempt, so a contended claim always settles: no loops.
  */
 export interface ClaimAttempt {
-  /** The liveness check (§4.9): null before it; `ping: null` while our ping write is in flight. */
+  /** The liveness check (docs/protocol.md §4.9): null before it; `ping: null` while our ping write is in flight. */
   readonly check: { readonly ping: number | null } | null;
-  /** §5.4: `retry` claims once whatever the cache says (the repair may be ahead of the listener). */
+  /** docs/protocol.md §5.4: `retry` claims once whatever the cache says (the repair may be ahead of the listener). */
   readonly repair: 'none' | 'running' | 'retry' | 'done';
-  /** §4.11: the end of another device's rejoin window this attempt waits for (absent: not waiting). */
+  /** docs/protocol.md §4.11: the end of another device's rejoin window this attempt waits for (absent: not waiting). */
   readonly rejoinUntil?: number;
 }
 
@@ -161,17 +161,17 @@ export interface SessionContext {
   /** `/limits/{uid}`: a number, null when absent (the plan or the default applies), undefined until read. */
   readonly limit: number | null | undefined;
   /**
-   * The ID token's plan limit (§11.1): a number, null when the token carries none, undefined until
+   * The ID token's plan limit (docs/protocol.md §11.1): a number, null when the token carries none, undefined until
    * the token was read (a session without a token reader starts with null).
    */
   readonly planLimit: number | null | undefined;
-  /** The app's policy at a full account (§11.2); the user's own `policy` in the presence node wins. */
+  /** The app's policy at a full account (docs/protocol.md §11.2); the user's own `policy` in the presence node wins. */
   readonly policy: LimitPolicy;
-  /** §11.3: this install's class, and whether its writes always carry classes. */
+  /** docs/protocol.md §11.3: this install's class, and whether its writes always carry classes. */
   readonly classes: ClassSettings;
-  /** §11.4: this install's sign-in request, from `requestApproval()` until it is settled and cleared. */
+  /** docs/protocol.md §11.4: this install's sign-in request, from `requestApproval()` until it is settled and cleared. */
   readonly approval: ApprovalState | null;
-  /** The limit when neither `/limits/{uid}` nor a plan sets one: the app's `defaultLimit` (§2, §11.1). */
+  /** The limit when neither `/limits/{uid}` nor a plan sets one: the app's `defaultLimit` (docs/protocol.md §2, §11.1). */
   readonly defaultLimit: number;
   readonly pending: {
     readonly kind: 'claim' | 'replace' | 'resume' | 'release' | 'ping';
@@ -188,13 +188,13 @@ export interface SessionContext {
   readonly sweeping: ReadonlySet<string>;
   /** Sweeps already sent (liveness.ts sweepKey): each candidate is tried once. */
   readonly tried: ReadonlySet<string>;
-  /** The last ping this install answered (§4.9 step 2: once per ping). */
+  /** The last ping this install answered (docs/protocol.md §4.9 step 2: once per ping). */
   readonly answeredPing: number | null;
   readonly nextId: number;
 }
 
 /**
- * §11.4, the requester's side: `sending` (the request write is in flight), `waiting` (stored in
+ * docs/protocol.md §11.4, the requester's side: `sending` (the request write is in flight), `waiting` (stored in
  * `slot`, no answer yet); or how it ended without a slot: `refused` (refused or withdrawn by another
  * device), `expired` (nobody answered within REQUEST_TTL_MS), `unavailable` (every request slot is
  * taken, or another request of the user was made less than REQUEST_INTERVAL_MS ago).
@@ -212,11 +212,11 @@ export interface SessionStartOptions {
   readonly canRepair?: boolean;
   /** The driver reads the ID token's plan limit and reports it with `plan-limit`: wait for it. */
   readonly readsPlanLimit?: boolean;
-  /** The app's policy at a full account (§11.2); default `refuse`. */
+  /** The app's policy at a full account (docs/protocol.md §11.2); default `refuse`. */
   readonly policy?: LimitPolicy;
   /** The default limit the rules were generated with (`--default-limit`); default DEFAULT_DEVICE_LIMIT. */
   readonly defaultLimit?: number;
-  /** §11.3: this install's class, and whether the app asked for classes (default: the platform's, no). */
+  /** docs/protocol.md §11.3: this install's class, and whether the app asked for classes (default: the platform's, no). */
   readonly classes?: ClassSettings;
 }
 
@@ -254,7 +254,7 @@ export function stop(ctx: SessionContext, stopped: Stopped): SessionContext {
   return { ...ctx, intent: 'stop', stopped, attempts: 0, attempt: FRESH_ATTEMPT };
 }
 
-/** The account is full and nothing more can be done in this attempt (§4.2: report `limit-reached`). */
+/** The account is full and nothing more can be done in this attempt (docs/protocol.md §4.2: report `limit-reached`). */
 export function limitReached(ctx: SessionContext, effects: SessionEffect[]): SessionContext {
   effects.push({ type: 'record-denied' });
   return stop(ctx, { status: 'limit-reached' });
@@ -312,15 +312,15 @@ export function withPending(
   return { ...ctx, pending: { kind, id, generation }, nextId: id + 1 };
 }
 
-/** The limit in force as this session sees it (§11.1): `/limits/{uid}`, then its plan, then the default. */
+/** The limit in force as this session sees it (docs/protocol.md §11.1): `/limits/{uid}`, then its plan, then the default. */
 export function effectiveLimit(ctx: SessionContext): number {
   return ctx.limit ?? ctx.planLimit ?? ctx.defaultLimit;
 }
 
 /**
- * What a claim records as the server's copy of the plan limit (§11.1): the token's plan; null (remove
+ * What a claim records as the server's copy of the plan limit (docs/protocol.md §11.1): the token's plan; null (remove
  * it) when the token has none but a copy exists; undefined (leave the field out) otherwise, so a user
- * without plans sends the claim of §4.2 unchanged.
+ * without plans sends the claim of docs/protocol.md §4.2 unchanged.
  */
 export function planLimitToRecord(ctx: SessionContext): number | null | undefined {
   if (typeof ctx.planLimit === 'number') return ctx.planLimit;

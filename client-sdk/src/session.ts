@@ -116,7 +116,7 @@ class DeviceSessionImpl implements DeviceSession {
         `policy must be 'refuse' or 'evict-least-recent' (got ${String(options.policy)}).`,
       );
     }
-    // §11.3: the rules accept only the platform's class, or tv.
+    // docs/protocol.md §11.3: the rules accept only the platform's class, or tv.
     if (options.deviceClass !== undefined && !isClassFor(platform, options.deviceClass)) {
       throw new DeviceLimitError(
         'device-limit/invalid-argument',
@@ -218,7 +218,7 @@ class DeviceSessionImpl implements DeviceSession {
     if (this.closed)
       throw new DeviceLimitError('device-limit/session-closed', 'This device session was closed; start a new one.');
     if (this.current.status === 'evicted' && this.current.reason === 'force-login') {
-      // Claiming would be refused by the rules (this sign-in is older than the cut-off, protocol §4.8),
+      // Claiming would be refused by the rules (this sign-in is older than the cut-off, protocol docs/protocol.md §4.8),
       // and staying `evicted` without a word would look like a button that does nothing.
       throw new DeviceLimitError(
         'device-limit/sign-in-required',
@@ -423,7 +423,7 @@ class DeviceSessionImpl implements DeviceSession {
 /**
  * Starts holding a device slot for `user` on this install (docs/protocol.md §4). Call it once the
  * user is signed in; call `release()` before signing out. `database` is the app's `Database`, or,
- * when users are spread over several instances (§10), the shard configuration: the whole session
+ * when users are spread over several instances (docs/protocol.md §10), the shard configuration: the whole session
  * (claim, renewals, release, liveness checks) runs on the instance that holds this user.
  */
 export function startDeviceSession(
@@ -433,7 +433,7 @@ export function startDeviceSession(
 ): DeviceSession {
   const placement = sessionPlacement(database, user?.uid, 'startDeviceSession');
   if (placement.kind === 'migrating') {
-    // §10.3: which instance serves this user takes a read of their previous one; the session places
+    // docs/protocol.md §10.3: which instance serves this user takes a read of their previous one; the session places
     // itself, and places itself again when a fence closes the instance it was on before it claimed.
     const { shards, checked, uid } = placement;
     return new MigratingDeviceSession(shards, checked, uid, options, (db, mapEpoch) => {

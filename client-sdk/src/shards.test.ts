@@ -1,6 +1,6 @@
 /**
  * presenceDatabaseFor (docs/protocol.md §10): a Database passes through, a shard list opens the
- * instance §10.1's map picks (the rows of the protocol's test vectors), a resolver is asked, and every
+ * instance docs/protocol.md §10.1's map picks (the rows of the protocol's test vectors), a resolver is asked, and every
  * malformed configuration is a `device-limit/invalid-argument` error. No socket is opened: the SDK
  * connects a Database only when it is first used.
  */
@@ -109,7 +109,7 @@ describe('a malformed configuration is device-limit/invalid-argument', () => {
       'user-2',
     ],
     ['no uid', { instances: [D, P1] }, ''],
-    ['a uid with a lone surrogate (§10.1)', { instances: [D, P1] }, 'user-\ud800'],
+    ['a uid with a lone surrogate (docs/protocol.md §10.1)', { instances: [D, P1] }, 'user-\ud800'],
     ['neither a Database nor a shard configuration', {}, 'user-2'],
   ];
   it.each(cases)('%s', (_name, shards, uid) => {

@@ -1,11 +1,11 @@
 /**
  * Which `Database` holds a user's presence (docs/protocol.md §10): the one the app passed, or — when
  * the project spreads its users over several Realtime Database instances — the instance the shard map
- * of §10.1 (`shardFor` of `@device-limit/contract`) picks for the uid, or the one the app's own
+ * of docs/protocol.md §10.1 (`shardFor` of `@device-limit/contract`) picks for the uid, or the one the app's own
  * `databaseFor(uid)` returns.
  *
- * A map in migration (§10.2's `previous`) cannot be resolved here, synchronously: which of the two
- * instances serves a moved user depends on what their previous instance holds (§10.3). `startDeviceSession`
+ * A map in migration (docs/protocol.md §10.2's `previous`) cannot be resolved here, synchronously: which of the two
+ * instances serves a moved user depends on what their previous instance holds (docs/protocol.md §10.3). `startDeviceSession`
  * follows it (migration.ts); `presenceDatabaseFor` and `onDevicesChanged` refuse it.
  */
 import type { FirebaseApp } from 'firebase/app';
@@ -28,7 +28,7 @@ export interface ShardEmulator {
   readonly mockUserToken?: { readonly sub: string; readonly [claim: string]: unknown } | string;
 }
 
-/** Users spread over a list of instances; §10.1's shard map picks each user's. */
+/** Users spread over a list of instances; docs/protocol.md §10.1's shard map picks each user's. */
 export interface DatabaseShardList {
   /** The app whose databases are opened, with `getDatabase(app, url)`. */
   readonly app: FirebaseApp;
@@ -40,12 +40,12 @@ export interface DatabaseShardList {
    */
   readonly instances: readonly string[];
   /**
-   * The map's epoch (§10.2): 0 for the first map, + 1 with every change of `instances`. Given, every
-   * claim carries it as `mapEpoch` (rule R1); absent, claims carry none, as before §10.
+   * The map's epoch (docs/protocol.md §10.2): 0 for the first map, + 1 with every change of `instances`. Given, every
+   * claim carries it as `mapEpoch` (rule R1); absent, claims carry none, as before docs/protocol.md §10.
    */
   readonly epoch?: number;
   /**
-   * While a migration runs (§10.3): the `instances` of epoch `epoch - 1`, in the same forms. A user
+   * While a migration runs (docs/protocol.md §10.3): the `instances` of epoch `epoch - 1`, in the same forms. A user
    * whose instance the change moved stays on their previous instance while they hold slots there,
    * and moves once it is closed for them. Only `startDeviceSession` follows such a map.
    */
@@ -62,7 +62,7 @@ export interface DatabaseShardResolver {
 }
 
 /**
- * Where presence lives: one `Database` (every user on the same instance, as before §10), or the shard
+ * Where presence lives: one `Database` (every user on the same instance, as before docs/protocol.md §10), or the shard
  * configuration of docs/protocol.md §10.
  */
 export type PresenceDatabase = Database | DatabaseShardList | DatabaseShardResolver;
@@ -109,7 +109,7 @@ function instanceEntries(shards: DatabaseShardList, field: 'instances' | 'previo
   if (!Array.isArray(instances)) throw invalid(`${field} must be an array of instance names or database URLs.`);
   try {
     const entries = (instances as unknown[]).map((entry) => instanceEntry(entry, region));
-    // Valid names, no duplicates (a name listed twice would win twice as often: §10.1).
+    // Valid names, no duplicates (a name listed twice would win twice as often: docs/protocol.md §10.1).
     validateInstances(
       entries.map((entry) => entry.instance),
       field,
@@ -148,7 +148,7 @@ function openDatabase(app: FirebaseApp, url: string): Database {
 }
 
 /**
- * A shard list as the contract's {@link ShardMap} of instance names (§10.2), checked, with the URL
+ * A shard list as the contract's {@link ShardMap} of instance names (docs/protocol.md §10.2), checked, with the URL
  * each name is opened at.
  */
 export interface CheckedShardList {
@@ -180,7 +180,7 @@ export function checkShardList(shards: DatabaseShardList): CheckedShardList {
   }
 }
 
-/** The uid's instance under `instances` (§10.1), as a DeviceLimitError when the uid cannot be hashed. */
+/** The uid's instance under `instances` (docs/protocol.md §10.1), as a DeviceLimitError when the uid cannot be hashed. */
 function homeOf(map: ShardMap, uid: string): string {
   try {
     return shardFor(uid, map.instances);
@@ -190,11 +190,11 @@ function homeOf(map: ShardMap, uid: string): string {
   }
 }
 
-/** The database of the instance §10.1 picks for `uid`, opened (and connected to an emulator) once per app. */
+/** The database of the instance docs/protocol.md §10.1 picks for `uid`, opened (and connected to an emulator) once per app. */
 function databaseFromList(shards: DatabaseShardList, uid: string): Database {
   const { map, urls } = checkShardList(shards);
   if (map.previous !== undefined) {
-    // Which instance serves a moved user depends on what their previous instance holds (§10.3), which
+    // Which instance serves a moved user depends on what their previous instance holds (docs/protocol.md §10.3), which
     // takes a read; picking one without it could put the user's devices on two instances at once.
     throw invalid(
       'A shard map in migration (previous) is followed by startDeviceSession only (docs/protocol.md §10.3); ' +
@@ -244,7 +244,7 @@ export function presenceDatabaseFor(database: PresenceDatabase, uid: string, wha
 
 /**
  * What `startDeviceSession` runs on: one Database, with the map epoch its claims carry when the app
- * gave one (§10.2, R1), or a map in migration that the session resolves itself (§10.3, migration.ts).
+ * gave one (docs/protocol.md §10.2, R1), or a map in migration that the session resolves itself (docs/protocol.md §10.3, migration.ts).
  */
 export type SessionPlacement =
   | { readonly kind: 'database'; readonly db: Database; readonly mapEpoch?: number }

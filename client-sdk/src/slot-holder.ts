@@ -2,7 +2,7 @@
  * Runs the pure state machine (state-machine.ts) against the database (database.ts): feeds it the
  * listeners' values, the writes' outcomes and the timers, and performs its effects. It owns the two
  * clocks of the session: the lease timer (docs/protocol.md §4.4) and the alarm of a liveness check's
- * deadline (§4.9), both on server time estimated as the local clock plus `.info/serverTimeOffset`.
+ * deadline (docs/protocol.md §4.9), both on server time estimated as the local clock plus `.info/serverTimeOffset`.
  * One SlotHolder per install (per browser, in the leading tab).
  */
 import type { Functions } from 'firebase/functions';
@@ -36,25 +36,25 @@ export interface SlotHolderOptions {
   readonly leaseRenewalMs?: number;
   /** The limit when neither `/limits/{uid}` nor a plan sets one (the app's `defaultLimit`); default 2. */
   readonly defaultLimit?: number;
-  /** To repair a drifted count (§5.4); without it the session reports limit-reached and warns. */
+  /** To repair a drifted count (docs/protocol.md §5.4); without it the session reports limit-reached and warns. */
   readonly functions?: Functions;
-  /** The session's `auth_time` (seconds), to recognise a force-login cut-off (§4.8.3). */
+  /** The session's `auth_time` (seconds), to recognise a force-login cut-off (docs/protocol.md §4.8.3). */
   readonly authTime?: Promise<number | null>;
   /**
-   * Reads the ID token's plan limit, the `deviceLimit` claim (§11.1; null when none). Called at the
+   * Reads the ID token's plan limit, the `deviceLimit` claim (docs/protocol.md §11.1; null when none). Called at the
    * start, on every `claim()` and at every lease renewal, so a refreshed token's plan is seen within
    * the hour. Without it the session takes no plan into account.
    */
   readonly readPlanLimit?: () => Promise<number | null>;
-  /** What a claim on a full account does (§11.2); default `refuse`. */
+  /** What a claim on a full account does (docs/protocol.md §11.2); default `refuse`. */
   readonly policy?: LimitPolicy;
-  /** §11.3: the class this install declares (default: its platform's by the contract's table). */
+  /** docs/protocol.md §11.3: the class this install declares (default: its platform's by the contract's table). */
   readonly deviceClass?: DeviceClass;
   /** Start stopped in this state instead of claiming (a tab taking over a released session). */
   readonly startStopped?: boolean;
 }
 
-/** The audit reason (§6) of a release the app or the session asked for. */
+/** The audit reason (docs/protocol.md §6) of a release the app or the session asked for. */
 const RELEASE_EVENT_REASON: Readonly<Record<ReleaseReason, ReleaseEventReason>> = {
   released: 'signed-out',
   idle: 'idle',
@@ -81,7 +81,7 @@ export class SlotHolder {
       intervalMs: options.leaseRenewalMs,
       onDue: () => {
         this.dispatch({ type: 'lease-due' });
-        this.readPlanLimit(); // tokens refresh hourly too: a new plan is seen within the hour (§11.1)
+        this.readPlanLimit(); // tokens refresh hourly too: a new plan is seen within the hour (docs/protocol.md §11.1)
       },
     });
     this.checkAlarm = new Alarm(options.timers);
@@ -107,7 +107,7 @@ export class SlotHolder {
     this.readPlanLimit();
   }
 
-  /** §11.1: reads the token's plan limit and reports it; a failed read counts as no plan. */
+  /** docs/protocol.md §11.1: reads the token's plan limit and reports it; a failed read counts as no plan. */
   private readPlanLimit(): void {
     const read = this.options.readPlanLimit;
     if (!read) return;
@@ -135,7 +135,7 @@ export class SlotHolder {
     this.dispatch({ type: 'claim-requested' });
   }
 
-  /** §11.4: asks the active devices to let this install in (only at `limit-reached`). */
+  /** docs/protocol.md §11.4: asks the active devices to let this install in (only at `limit-reached`). */
   requestApproval(): void {
     this.dispatch({ type: 'approval-requested' });
   }
@@ -146,7 +146,7 @@ export class SlotHolder {
     return this.whenReleased();
   }
 
-  /** The app came back to the foreground: renew the lease if its interval is overdue (§4.4). */
+  /** The app came back to the foreground: renew the lease if its interval is overdue (docs/protocol.md §4.4). */
   nudge(): void {
     this.lease.nudge();
   }

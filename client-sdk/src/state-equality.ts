@@ -19,7 +19,7 @@ function sameDevices(a: readonly DeviceListEntry[], b: readonly DeviceListEntry[
   });
 }
 
-/** The sign-in requests an active device shows (§11.4): same slots, devices and answers. */
+/** The sign-in requests an active device shows (docs/protocol.md §11.4): same slots, devices and answers. */
 function sameRequests(a: readonly SignInRequest[] = [], b: readonly SignInRequest[] = []): boolean {
   return (
     a.length === b.length &&

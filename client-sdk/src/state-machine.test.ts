@@ -102,7 +102,7 @@ class Harness {
 
 const types = (effects: readonly SessionEffect[]) => effects.map((e) => e.type);
 
-describe('starting and claiming (§4.2)', () => {
+describe('starting and claiming (docs/protocol.md §4.2)', () => {
   it('listens at once and reports claiming without a deviceId', () => {
     const h = new Harness();
     expect(types(h.effects)).toEqual(['listen']);
@@ -187,7 +187,7 @@ describe('a refused claim is decided again from the fresh listener cache', () =>
     expect(h.state).toEqual({ status: 'evicted', deviceId: D, reason: 'force-login' });
   });
 
-  it('does not even try when auth_time is before notBefore (§4.8.3)', () => {
+  it('does not even try when auth_time is before notBefore (docs/protocol.md §4.8.3)', () => {
     const h = new Harness();
     h.send({ type: 'auth-time', authTime: 50 });
     expect(types(h.boot(presence({ notBefore: 100 })))).toEqual(['cancel-on-disconnect', 'unlisten']);
@@ -201,7 +201,7 @@ describe('a refused claim is decided again from the fresh listener cache', () =>
   });
 });
 
-describe('watching the held slot (§4.8)', () => {
+describe('watching the held slot (docs/protocol.md §4.8)', () => {
   it('reports a force login elsewhere as evicted, cancels its onDisconnect and stops listening', () => {
     const h = new Harness();
     h.active({ devices: { [OTHER]: {} } });
@@ -275,7 +275,7 @@ describe('watching the held slot (§4.8)', () => {
   });
 });
 
-describe('reconnecting (§4.3)', () => {
+describe('reconnecting (docs/protocol.md §4.3)', () => {
   it('goes offline, then resumes (lease renewal + onDisconnect again) once reconnected', () => {
     const h = new Harness();
     h.active();
@@ -327,7 +327,7 @@ describe('reconnecting (§4.3)', () => {
   });
 });
 
-describe('releasing (§4.6)', () => {
+describe('releasing (docs/protocol.md §4.6)', () => {
   it('releases what it holds and stops listening once acknowledged', () => {
     const h = new Harness();
     h.active();
@@ -362,7 +362,7 @@ describe('releasing (§4.6)', () => {
     expect(h.state.status).toBe('released');
     // Back online, the cache shows the entry gone: that is the SDK's local copy of our own onDisconnect
     // release, not news from the server (which may not have run it). The release goes out; refused,
-    // it changes nothing (§4.6), and the session stops listening.
+    // it changes nothing (docs/protocol.md §4.6), and the session stops listening.
     h.send({ type: 'presence', presence: presence() });
     const effects = h.send({ type: 'connection', connected: true });
     expect(effects).toEqual([{ type: 'release', id: h.pendingId, reason: 'released' }]);

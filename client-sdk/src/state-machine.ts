@@ -2,7 +2,7 @@
  * The device session as a pure state machine: `reduceSession(context, event, now)` returns the next
  * context and the effects (database writes, listener changes, timers) the driver must perform. It
  * imports nothing from `firebase`, so every rule of docs/protocol.md §4 is unit-tested without a
- * database; `now` is the server's time as the driver estimates it (§4: the local clock plus
+ * database; `now` is the server's time as the driver estimates it (docs/protocol.md §4: the local clock plus
  * `.info/serverTimeOffset`).
  *
  * Two facts of the database SDK make the decisions below sound:
@@ -115,7 +115,7 @@ export function reduceSession(input: SessionContext, event: SessionEvent, now: n
     case 'renewal-refused':
       return settle(ctx.held ? { ...ctx, needsResume: true } : ctx, effects);
     case 'lease-due':
-      // §4.4. Offline or mid-write, the resume that follows renews anyway.
+      // docs/protocol.md §4.4. Offline or mid-write, the resume that follows renews anyway.
       if (ctx.held && ctx.intent === 'hold' && ctx.connected && !ctx.needsResume && ctx.pending === null) {
         effects.push({ type: 'renew' });
       }
@@ -142,11 +142,11 @@ function onWriteResult(
 ): SessionStep {
   const base: SessionContext = { ...ctx, pending: null };
   if (pending.kind === 'release') {
-    // Refused means the entry was already gone (§4.6): either way nothing is held any more.
+    // Refused means the entry was already gone (docs/protocol.md §4.6): either way nothing is held any more.
     return settle({ ...base, held: null, needsResume: false }, effects);
   }
   if (pending.kind === 'ping') {
-    // Refused means another device asked within the deadline (§4.9): the cache shows its ping.
+    // Refused means another device asked within the deadline (docs/protocol.md §4.9): the cache shows its ping.
     return settle(afterPing(base, event.type === 'write-failed', effects), effects);
   }
   if (event.type === 'write-succeeded') {
@@ -188,21 +188,21 @@ type Verdict =
 export function verifyHeldSlot(presence: PresenceView, deviceId: string, held: HeldSlot): Verdict {
   const entry = presence.devices.get(deviceId);
   // Our entry at the current generation: still ours. This also covers this install's own force login,
-  // which bumps the generation but rewrites the caller's entry with it (§5.1).
+  // which bumps the generation but rewrites the caller's entry with it (docs/protocol.md §5.1).
   if (entry && entry.generation === presence.generation) {
     return { kind: 'held', slot: { generation: entry.generation, claimedAt: entry.claimedAt } };
   }
-  if (presence.generation !== held.generation) return { kind: 'evicted', reason: 'force-login' }; // §4.8.1
+  if (presence.generation !== held.generation) return { kind: 'evicted', reason: 'force-login' }; // docs/protocol.md §4.8.1
   if (entry) return { kind: 'evicted', reason: 'force-login' }; // an entry of an older generation
   const notice = presence.evicted.get(deviceId);
   if (notice && (held.claimedAt === null || notice.at >= held.claimedAt)) {
-    return { kind: 'evicted', reason: evictionReasonFromNotice(notice.reason) }; // §4.8.2
+    return { kind: 'evicted', reason: evictionReasonFromNotice(notice.reason) }; // docs/protocol.md §4.8.2
   }
   // No notice: released by this install itself (an earlier connection's onDisconnect, another tab).
   return { kind: 'gone' };
 }
 
-/** §4.8.3: sessions authenticated before the last force login are refused by the gate. */
+/** docs/protocol.md §4.8.3: sessions authenticated before the last force login are refused by the gate. */
 function isCutOff(ctx: SessionContext): boolean {
   const notBefore = ctx.presence?.notBefore ?? null;
   return notBefore !== null && ctx.authTime !== null && ctx.authTime < notBefore;
@@ -236,7 +236,7 @@ function settle(input: SessionContext, effects: SessionEffect[]): SessionStep {
   ) {
     ctx = decide(ctx, ctx.deviceId, ctx.presence, effects);
   }
-  ctx = trackApproval(ctx, effects); // §11.4: a request of this install, answered or expired
+  ctx = trackApproval(ctx, effects); // docs/protocol.md §11.4: a request of this install, answered or expired
 
   if (!wantsListening(ctx) && ctx.listening) {
     effects.push({ type: 'unlisten' });
@@ -251,7 +251,7 @@ function decide(
   presence: PresenceView,
   effects: SessionEffect[],
 ): SessionContext {
-  // 1. Check what we believe we hold (§4.8), whatever the intent: an eviction must be seen even while
+  // 1. Check what we believe we hold (docs/protocol.md §4.8), whatever the intent: an eviction must be seen even while
   //    a release is about to happen, so the release is not sent for an entry that is gone. Not right
   //    after a reconnect (needsResume): the cache then still shows what the SDK applied locally when
   //    the socket dropped, our own onDisconnect release (`repoRunOnDisconnectEvents`), whatever the
@@ -270,8 +270,8 @@ function decide(
     }
   }
 
-  // 2. Stopping: give back what we hold (§4.6), nothing else — except that a device waiting at the
-  //    limit adopts an entry the server wrote for it: forceLogin (§5.1) creates the caller's entry,
+  // 2. Stopping: give back what we hold (docs/protocol.md §4.6), nothing else — except that a device waiting at the
+  //    limit adopts an entry the server wrote for it: forceLogin (docs/protocol.md §5.1) creates the caller's entry,
   //    and its client must register the onDisconnect for it whenever the push arrives.
   if (ctx.intent === 'stop') {
     if (ctx.held) return withPending(ctx, 'release', 0, effects);
@@ -282,14 +282,14 @@ function decide(
     return ctx;
   }
 
-  // 3. Holding: re-register after a reconnect (§4.3); otherwise answer pings and sweep expired siblings.
+  // 3. Holding: re-register after a reconnect (docs/protocol.md §4.3); otherwise answer pings and sweep expired siblings.
   if (ctx.held) {
     if (ctx.needsResume) return withPending(ctx, 'resume', ctx.held.generation, effects);
     return holderDuties(ctx, deviceId, presence, effects);
   }
 
   // 4. Not holding: resume an entry that is ours at the current generation (a re-opened install, a
-  //    tab taking over, or our own force login), else claim (§4.2), or deal with a full account.
+  //    tab taking over, or our own force login), else claim (docs/protocol.md §4.2), or deal with a full account.
   const entry = presence.devices.get(deviceId);
   if (ctx.attempts >= MAX_CLAIM_ATTEMPTS) return giveUp(ctx, presence);
   if (entry && entry.generation === presence.generation) {
@@ -298,14 +298,14 @@ function decide(
   if (isCutOff(ctx)) return evict(ctx, 'force-login', effects);
   const limit = effectiveLimit(ctx);
   if (ctx.attempt.repair === 'retry') {
-    // The repair committed before its callable returned; the listener may not show it yet (§5.4).
+    // The repair committed before its callable returned; the listener may not show it yet (docs/protocol.md §5.4).
     return withPending({ ...ctx, attempt: { ...ctx.attempt, repair: 'done' } }, 'claim', presence.generation, effects);
   }
   if (presence.count >= limit) return decideFull(ctx, deviceId, presence, limit, effects);
-  // §11.3: the total has room, but this install's class is at its limit.
+  // docs/protocol.md §11.3: the total has room, but this install's class is at its limit.
   const classBlock = classLimitReached(ctx.classes, presence);
   if (classBlock !== null) return decideFull(ctx, deviceId, presence, limit, effects, classBlock.deviceClass);
-  // §4.11: the last free slot is kept for the device whose connection just dropped (another tab of
+  // docs/protocol.md §4.11: the last free slot is kept for the device whose connection just dropped (another tab of
   // its browser, or the same app reconnecting): a claim now would be refused, so wait for the window.
   const rejoinUntil = rejoinHeldUntil(presence, deviceId, ctx.now);
   if (rejoinUntil !== null && presence.count + 1 >= limit) return waitForRejoin(ctx, rejoinUntil, effects);
@@ -320,7 +320,7 @@ function waitForRejoin(ctx: SessionContext, until: number, effects: SessionEffec
 
 function giveUp(ctx: SessionContext, presence: PresenceView): SessionContext {
   // Refused again and again with room left and no entry: a force login we could not attribute to our
-  // auth_time (unknown) is the documented cause (§4.2); anything else is a contract mismatch.
+  // auth_time (unknown) is the documented cause (docs/protocol.md §4.2); anything else is a contract mismatch.
   if (presence.notBefore !== null && ctx.authTime === null) {
     return stop(ctx, { status: 'evicted', reason: 'force-login' });
   }
@@ -334,7 +334,7 @@ function claimFailedError(): DeviceLimitError {
   );
 }
 
-/** A liveness check, a sweep or a repair of this claim attempt is under way (§4.9, §4.10, §5.4). */
+/** A liveness check, a sweep or a repair of this claim attempt is under way (docs/protocol.md §4.9, §4.10, §5.4). */
 function isChecking(ctx: SessionContext): boolean {
   if (ctx.pending !== null) return ctx.pending.kind === 'ping';
   return (

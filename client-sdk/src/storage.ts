@@ -14,7 +14,7 @@ export interface DeviceIdStorage {
 /** The key under which the deviceId is stored, unless `storageKey` says otherwise. */
 export const DEVICE_ID_STORAGE_KEY = 'device-limit:deviceId';
 
-/** 16 random bytes in base64url: 22 characters, inside `^[A-Za-z0-9_-]{8,64}$` (§3). */
+/** 16 random bytes in base64url: 22 characters, inside `^[A-Za-z0-9_-]{8,64}$` (docs/protocol.md §3). */
 export const DEVICE_ID_BYTES = 16;
 
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

@@ -12,7 +12,7 @@
  *
  * If both fail, every tab leads: tabs then share the entry of one deviceId (a resume never takes a
  * second slot, docs/protocol.md §4.3), and a tab whose entry vanishes without an eviction notice
- * re-claims (§4.8.2). Coordination saves writes; it is not what keeps the count right.
+ * re-claims (docs/protocol.md §4.8.2). Coordination saves writes; it is not what keeps the count right.
  */
 import { Alarm, type Timers } from './timers';
 

@@ -61,7 +61,7 @@ export function openTabChannel(name: string): TabChannel | null {
   const storage = browserLocalStorage();
   const win = g().window;
   if (!storage || !win) return null;
-  // A `storage` event reaches every other tab of the origin when a key changes (HTML §12.2.1); write
+  // A `storage` event reaches every other tab of the origin when a key changes (HTML docs/protocol.md §12.2.1); write
   // then remove a unique value so each message fires one event.
   const key = `${name}:message`;
   return {

@@ -11,7 +11,7 @@ import { DEFAULT_DEVICE_LIMIT, MAX_DEVICE_LIMIT, MIN_DEVICE_LIMIT } from './inde
 export const DEVICE_LIMIT_CLAIM = 'deviceLimit';
 
 /**
- * docs/protocol.md §11.2: what a claim on a full account does. `refuse` is §4.2 (the claimer reports
+ * docs/protocol.md §11.2: what a claim on a full account does. `refuse` is docs/protocol.md §4.2 (the claimer reports
  * `limit-reached`); `evict-least-recent` replaces the device active least recently.
  */
 export const LIMIT_POLICIES = ['refuse', 'evict-least-recent'] as const;
@@ -110,18 +110,18 @@ export function classOfEntry(entry: unknown): DeviceClass {
  */
 export const MAX_PENDING_REQUESTS = 3;
 
-/** §11.4: a request can be answered for this long after it was made; then it has expired. */
+/** docs/protocol.md §11.4: a request can be answered for this long after it was made; then it has expired. */
 export const REQUEST_TTL_MS = 2 * 60 * 1000; /* 2 min */
 
-/** §11.4: a user's devices make at most one new request per this interval (`requestedAt`). */
+/** docs/protocol.md §11.4: a user's devices make at most one new request per this interval (`requestedAt`). */
 export const REQUEST_INTERVAL_MS = 10 * 1000; /* 10 s */
 
 /**
- * §11.4: the keys of the request slots, `r0` to `r2`. Not bare digits: the database would hand
+ * docs/protocol.md §11.4: the keys of the request slots, `r0` to `r2`. Not bare digits: the database would hand
  * `{ "0": …, "1": … }` back as an array.
  */
 export const REQUEST_SLOTS: readonly string[] = Array.from({ length: MAX_PENDING_REQUESTS }, (_, i) => `r${i}`);
 
-/** §11.4: the answers an active device gives. */
+/** docs/protocol.md §11.4: the answers an active device gives. */
 export const REQUEST_ANSWERS = ['approved', 'refused'] as const;
 export type RequestAnswer = (typeof REQUEST_ANSWERS)[number];

@@ -1,5 +1,5 @@
 /**
- * The shard map of docs/protocol.md §10. The vectors below are the ones published in §10.1: an
+ * The shard map of docs/protocol.md §10. The vectors below are the ones published in docs/protocol.md §10.1: an
  * implementation in another language is correct when it reproduces every row.
  */
 import {
@@ -70,7 +70,7 @@ describe('utf8Encode', () => {
   });
 });
 
-describe('§10.1 test vectors', () => {
+describe('docs/protocol.md §10.1 test vectors', () => {
   // [uid, scores of default-rtdb, presence-1, presence-2, presence-3, instance for k = 1, 2, 3, 4]
   const vectors: [string, [number, number, number, number], [string, string, string, string]][] = [
     [
@@ -207,7 +207,7 @@ describe('databaseUrlFor', () => {
   });
 });
 
-describe('§10.3 migration steps', () => {
+describe('docs/protocol.md §10.3 migration steps', () => {
   // user-5 lives on presence-2 with three instances and on presence-3 with four (vectors above);
   // user-3 stays on default-rtdb in both.
   const migration: ShardMap = { instances: FOUR, epoch: 1, previous: [DEFAULT, P1, P2] };

@@ -11,7 +11,7 @@
  *   and Swift's ports), and only 32-bit integer arithmetic, so a Kotlin, Swift or Dart client (Dart
  *   on the web included) computes the same instance byte for byte. No floating point: weighted HRW
  *   needs a logarithm, and two platforms' `log` may round differently, which would send one user's
- *   devices to two instances (§10.1 says why no weights).
+ *   devices to two instances (docs/protocol.md §10.1 says why no weights).
  *
  * No dependencies and no platform APIs (not even TextEncoder), so it runs in browsers and Node alike.
  */
@@ -19,13 +19,13 @@
 /** The MurmurHash3 seed of the shard score. Part of the protocol: changing it moves every user. */
 export const SHARD_HASH_SEED = 0;
 
-/** §10.2: per instance, the epoch of the current shard map (admin-written; absent = 0). */
+/** docs/protocol.md §10.2: per instance, the epoch of the current shard map (admin-written; absent = 0). */
 export const SHARD_EPOCH_PATH = 'shardEpoch';
-/** §10.3: `/presence/{uid}/mapEpoch`, the map epoch of the latest claim on this instance. */
+/** docs/protocol.md §10.3: `/presence/{uid}/mapEpoch`, the map epoch of the latest claim on this instance. */
 export const MAP_EPOCH_FIELD = 'mapEpoch';
-/** §10.3: `/presence/{uid}/movedOut`, the fence: claims of this epoch or older are refused here. */
+/** docs/protocol.md §10.3: `/presence/{uid}/movedOut`, the fence: claims of this epoch or older are refused here. */
 export const MOVED_OUT_FIELD = 'movedOut';
-/** §10.4: the eviction notice reason of an entry the finishing job moved to the user's new instance. */
+/** docs/protocol.md §10.4: the eviction notice reason of an entry the finishing job moved to the user's new instance. */
 export const MOVED_NOTICE_REASON = 'moved';
 
 /**
@@ -70,10 +70,10 @@ export function isShardMapError(error: unknown): error is ShardMapError {
 }
 
 /**
- * The shard configuration every client and function of a project shares (§10.2).
+ * The shard configuration every client and function of a project shares (docs/protocol.md §10.2).
  * - `instances`: where users live now. Order does not matter.
  * - `epoch`: 0 for the first map, +1 with every change of `instances` (absent = 0).
- * - `previous`: during a migration (§10.3), the instances of epoch `epoch - 1`.
+ * - `previous`: during a migration (docs/protocol.md §10.3), the instances of epoch `epoch - 1`.
  */
 export interface ShardMap {
   readonly instances: readonly string[];
@@ -105,7 +105,7 @@ export function validateInstances(instances: unknown, field = 'instances'): read
   return Object.freeze([...(instances as string[])]);
 }
 
-/** Checks a whole shard map (§10.2) and returns a frozen copy, or throws a ShardMapError. */
+/** Checks a whole shard map (docs/protocol.md §10.2) and returns a frozen copy, or throws a ShardMapError. */
 export function validateShardMap(map: unknown): ShardMap {
   if (typeof map !== 'object' || map === null) {
     throw new ShardMapError('invalid-map', 'a shard map is an object { instances, epoch?, previous? }', map);
@@ -203,14 +203,14 @@ function scoreInput(instance: string, uidBytes: Uint8Array): Uint8Array {
   return input;
 }
 
-/** The rendezvous score of `instance` for `uid` (§10.1): the highest score takes the user. */
+/** The rendezvous score of `instance` for `uid` (docs/protocol.md §10.1): the highest score takes the user. */
 export function shardScore(instance: string, uid: string): number {
   validateInstances([instance], 'instance');
   return murmur3_32(scoreInput(instance, utf8Encode(checkedUid(uid))));
 }
 
 /**
- * The instance that holds `uid`'s presence under `instances` (§10.1): the one with the highest
+ * The instance that holds `uid`'s presence under `instances` (docs/protocol.md §10.1): the one with the highest
  * `shardScore`; on equal scores, the name that sorts first (ASCII order, the same in every language).
  */
 export function shardFor(uid: string, instances: readonly string[]): string {
@@ -228,7 +228,7 @@ export function shardFor(uid: string, instances: readonly string[]): string {
   return best;
 }
 
-/** Where `uid` lives under `map`: `home` now, and `previous` when a migration moved it (§10.3). */
+/** Where `uid` lives under `map`: `home` now, and `previous` when a migration moved it (docs/protocol.md §10.3). */
 export interface ShardPlacement {
   readonly home: string;
   /** Present only while `map.previous` is set and puts the user on another instance than `home`. */
@@ -245,7 +245,7 @@ export function shardPlacement(uid: string, map: ShardMap): ShardPlacement {
   return previous === home ? { home, epoch } : { home, previous, epoch };
 }
 
-/** What the client read at `/presence/{uid}` on the user's previous instance (§10.3 step 2). */
+/** What the client read at `/presence/{uid}` on the user's previous instance (docs/protocol.md §10.3 step 2). */
 export interface PreviousPresence {
   /** `devices` has at least one entry. */
   readonly hasDevices: boolean;
@@ -254,7 +254,7 @@ export interface PreviousPresence {
 }
 
 /**
- * The next step of §10.3, as data. Call it without `observed`; when it answers `read`, read
+ * The next step of docs/protocol.md §10.3, as data. Call it without `observed`; when it answers `read`, read
  * `/presence/{uid}` on that instance (a server: inside its transaction there) and call it again with
  * what you found.
  * - `serve`: claim, resume, renew and release on `instance` for the whole session.
@@ -270,7 +270,7 @@ export type ShardStep =
   | { readonly kind: 'stale-map'; readonly movedOut: number };
 
 /**
- * `client` (default): the rule of §10.3 step 2. `server`: the functions' rule, which never fences: it
+ * `client` (default): the rule of docs/protocol.md §10.3 step 2. `server`: the functions' rule, which never fences: it
  * keeps operating on the previous instance until a client's fence (or the finishing job's) is there,
  * so that functions deployed with the new map act like clients that have not fetched it yet.
  */

@@ -25,7 +25,7 @@ export type { SweepStaleSlotsOptions, SweepResult } from './database/sweep';
 // gate's `databaseFor`.
 export { presenceDatabaseFor } from './database/instances';
 // docs/protocol.md §10.5 steps 4 and 6: the admin jobs of a change of the shard map (the copy of the
-// moved users' settings, then the finishing job of §10.4), run by an admin script (docs/scaling.md).
+// moved users' settings, then the finishing job of docs/protocol.md §10.4), run by an admin script (docs/scaling.md).
 export { copyMovedUserSettings, finishShardMigration } from './database/migration';
 export type { CopySettingsResult, FinishMigrationResult, MigrationJobOptions } from './database/migration';
 // The configuration in force (the DEVICE_LIMIT_* parameters, docs/adopt.md "Configuration"), for the

@@ -29,7 +29,7 @@ afterAll(() => disposeAll());
 const summary = (events: Awaited<ReturnType<typeof readAuditEvents>>) =>
   events.map((e) => [e.type, e.deviceId, e.reason ?? null]);
 
-describe('audit events (§6)', () => {
+describe('audit events (docs/protocol.md §6)', () => {
   it('records the claim, a sign-out release and a crash, each with the server time of its operation', async () => {
     const uid = uniqueUid();
     const a = await startDevice(ns, uid);

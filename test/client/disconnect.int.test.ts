@@ -143,7 +143,7 @@ describe('a re-opened install', () => {
     const other = await startDevice(ns, uid);
     await Promise.all([firstRun.session.whenClaimed(), other.session.whenClaimed()]);
 
-    // The limit is full, yet the same install gets in again: it resumes (§4.3) instead of claiming.
+    // The limit is full, yet the same install gets in again: it resumes (docs/protocol.md §4.3) instead of claiming.
     const { db } = await connectDevice(ns, uid);
     const secondRun = trackSession(
       startDeviceSession(db, { uid }, { platform: 'web', storage, tabs: false, lifecycle: 'manual' }),
@@ -152,7 +152,7 @@ describe('a re-opened install', () => {
     expect((await readPresence(ns, uid)).count).toBe(2);
 
     // The old run's socket finally dies: its onDisconnect removes the shared entry without an
-    // eviction notice, and the new run claims it back (§4.8.2).
+    // eviction notice, and the new run claims it back (docs/protocol.md §4.8.2).
     firstRun.session.close();
     firstRun.link.refuse();
     firstRun.link.cut();

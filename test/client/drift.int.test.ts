@@ -70,7 +70,7 @@ async function drifted(uid: string): Promise<string> {
   return holder;
 }
 
-describe('a drifted count (§5.4)', () => {
+describe('a drifted count (docs/protocol.md §5.4)', () => {
   it('is repaired through repairPresence({}) once, and the claim goes through', async () => {
     const uid = (actingUid = uniqueUid());
     const holder = await drifted(uid);

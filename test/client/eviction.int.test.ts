@@ -36,7 +36,7 @@ async function twoActive(uid: string): Promise<[Device, Device]> {
   return [a, b];
 }
 
-describe('force login (§5.1)', () => {
+describe('force login (docs/protocol.md §5.1)', () => {
   it('evicts every other device within a second and the caller becomes active in the only slot', async () => {
     const uid = uniqueUid();
     const [a, b] = await twoActive(uid);
@@ -114,7 +114,7 @@ describe('force login (§5.1)', () => {
   });
 });
 
-describe('remote sign-out (§5.2) and the sweep (§5.3)', () => {
+describe('remote sign-out (docs/protocol.md §5.2) and the sweep (docs/protocol.md §5.3)', () => {
   it('reports a remote sign-out to that device only, within a second', async () => {
     const uid = uniqueUid();
     const [a, b] = await twoActive(uid);

@@ -7,7 +7,7 @@
  * a device that needs it within PING_DEADLINE_MS (docs/protocol.md §4.9) and learns it as
  * `evicted` / `swept-stale` when it is back; a device that is back before anyone needed its slot
  * resumes it; and when the server finally runs the old connection's release, the rejoin window
- * (§4.11) keeps the slot for the device, which claims it back, even with a device waiting to take
+ * (docs/protocol.md §4.11) keeps the slot for the device, which claims it back, even with a device waiting to take
  * any free slot. The old connection's release never counts twice. Minutes pass in virtual time on
  * our in-process emulator.
  */

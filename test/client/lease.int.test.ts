@@ -41,7 +41,7 @@ const MINUTE = 60_000;
 /** Real time for a write that should not happen to show up if it did. */
 const QUIET_MS = 300;
 
-describe('the lease (§4.4)', () => {
+describe('the lease (docs/protocol.md §4.4)', () => {
   it('is renewed once per hour with lastSeen and lastActive, and nothing is written in between', async () => {
     const uid = uniqueUid();
     const device = await startDevice(ns, uid, { timers: time });
@@ -49,7 +49,7 @@ describe('the lease (§4.4)', () => {
     const id = device.session.deviceId!;
     const claimed = await readPresence(ns, uid);
     const claimedAt = claimed.devices![id]!.claimedAt;
-    expect(claimed.lastActive).toBe(claimedAt); // the claim writes lastActive too (§4.2)
+    expect(claimed.lastActive).toBe(claimedAt); // the claim writes lastActive too (docs/protocol.md §4.2)
 
     time.advance(LEASE_RENEWAL_MS - MINUTE);
     await sleep(QUIET_MS);
@@ -100,7 +100,7 @@ describe('the lease (§4.4)', () => {
   });
 });
 
-describe('the sibling sweep (§4.10)', () => {
+describe('the sibling sweep (docs/protocol.md §4.10)', () => {
   it('removes a ghost next to a live holder once its lease ran out, on the holder’s renewal', async () => {
     const uid = uniqueUid();
     const ghost = await writeGhost(ns, uid);

@@ -83,7 +83,7 @@ function record(session: DeviceSession): DeviceSessionState['status'][] {
   return seen;
 }
 
-describe('a ghost blocking a claim (§4.9, §4.10)', () => {
+describe('a ghost blocking a claim (docs/protocol.md §4.9, §4.10)', () => {
   it('is swept within the deadline, and the claimer takes its slot', async () => {
     const uid = uniqueUid();
     const holder = await active(uid, 'Holder');
@@ -114,7 +114,7 @@ describe('a ghost blocking a claim (§4.9, §4.10)', () => {
   });
 });
 
-describe('live holders (§4.9 step 2)', () => {
+describe('live holders (docs/protocol.md §4.9 step 2)', () => {
   it('answer a ping and keep their slots; the claimer settles at limit-reached without waiting', async () => {
     const uid = uniqueUid();
     const a = await active(uid, 'A');

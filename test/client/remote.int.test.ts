@@ -3,7 +3,7 @@
  * `firebase/functions` httpsCallable. The callables themselves are another package (functions/); here
  * a local endpoint speaks the callable protocol (POST `/{project}/{region}/{name}` with `{data}`,
  * answering `{result}` or `{error: {status, message}}`) and performs the database writes that
- * docs/protocol.md §5.1/§5.2 specify, so the test checks what the client sends and how its sessions
+ * docs/protocol.md §5.1/docs/protocol.md §5.2 specify, so the test checks what the client sends and how its sessions
  * react, against the real database emulator.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';

@@ -4,7 +4,7 @@
  *   back (docs/protocol.md §4.2), so the window is one message wide; the proxy drops the connection
  *   right there. A device that lives on resumes its entry and registers the release on its next
  *   connection; a device that died there leaves a ghost that the next claimer sweeps within
- *   PING_DEADLINE_MS (§4.9).
+ *   PING_DEADLINE_MS (docs/protocol.md §4.9).
  * - (2) writes in flight when the network stopped, which the SDK replays on reconnect before anything
  *   sent after (listens, then the replayed writes, then new requests; the onDisconnect registration
  *   that was in flight is not replayed). The session never queues writes of its own while offline: it
@@ -53,7 +53,7 @@ afterAll(async () => {
 
 const SETTLE_MS = 400;
 
-/** The client message of a claim (§4.2): a root update that moves this user's count by +1. */
+/** The client message of a claim (docs/protocol.md §4.2): a root update that moves this user's count by +1. */
 const isClaimOf =
   (uid: string) =>
   (message: { a?: unknown; b?: Record<string, unknown> }): boolean => {

@@ -3,7 +3,7 @@
  * the same port with the data it had, its onDisconnect queues lost with the old process. Surviving
  * clients reconnect, find their entry and resume it (lease renewal + a new onDisconnect release,
  * docs/protocol.md §4.3); a device that never comes back is a ghost, swept by the liveness check the
- * first time a live device needs its slot (§4.9). Time is virtual for the deadline (virtual-time.ts).
+ * first time a live device needs its slot (docs/protocol.md §4.9). Time is virtual for the deadline (virtual-time.ts).
  */
 import { PING_DEADLINE_MS } from '../../client-sdk/src';
 import { freshNamespace } from '../helpers/emulator';
@@ -56,7 +56,7 @@ it('survivors resume and re-register; a device that never returns is swept on co
   await emulator.restart();
   expect(entries(await readPresence(ns, uid))).toEqual([survivorId, lostId].sort()); // no onDisconnect ran
 
-  // The survivor comes back and renews the lease of the entry it still has (§4.3).
+  // The survivor comes back and renews the lease of the entry it still has (docs/protocol.md §4.3).
   await waitForState(survivor.session, isStatus('offline'));
   await waitForState(survivor.session, isStatus('active'), RECONNECT_MS);
   const resumed = await eventuallyPresence(

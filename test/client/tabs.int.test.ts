@@ -147,7 +147,7 @@ describe.each([
 
     const watch = await watchCount(uid);
     await killDevice(leader);
-    // The server releases the slot with its rejoin reservation (protocol §4.11)…
+    // The server releases the slot with its rejoin reservation (protocol docs/protocol.md §4.11)…
     await eventually(() => watch.counts.includes(1), 10000);
     // …and the new leader takes it back.
     await eventuallyPresence(ns, uid, (p) => p.rejoin === undefined && p.count === 2, 10000);

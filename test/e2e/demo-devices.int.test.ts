@@ -195,7 +195,7 @@ describe('demo app in Chromium: three devices of one user, limit 2', () => {
 
     // The phone's browser goes away without signing out: its socket closes, and the server runs the
     // onDisconnect release the client registered (docs/protocol.md §4.6). The slot stays the phone's
-    // for the rejoin window (§4.11: it could have been one tab of several), then the laptop, waiting
+    // for the rejoin window (docs/protocol.md §4.11: it could have been one tab of several), then the laptop, waiting
     // at the limit, takes it.
     devices.phone = null;
     await phone.context.close();

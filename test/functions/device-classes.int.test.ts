@@ -41,7 +41,7 @@ const ADMIN = { uid: 'the-admin', claims: { admin: true } };
 const ANDROID = { platform: 'android', label: 'Pixel' };
 const BROWSER = { platform: 'web', label: 'Chrome' };
 
-/** A class-aware claim through the rules (§11.3). */
+/** A class-aware claim through the rules (docs/protocol.md §11.3). */
 function classedClaim(uid: string, id: string, info: typeof ANDROID, deviceClass: string) {
   return withClasses(uid, claimWrite(uid, id, 0, info), { [id]: deviceClass }, { [deviceClass]: 1 });
 }

@@ -43,7 +43,7 @@ const repairPresence = functions.repairPresence as unknown as Callable<{ changed
 const ADMIN = { uid: 'the-admin', claims: { admin: true } };
 const AUTH_TIME = Math.floor(Date.now() / 1000) - 30;
 
-/** `n` devices of `uid` claim through the rules with a token of plan `plan`, recording it (§4.2, §11.1). */
+/** `n` devices of `uid` claim through the rules with a token of plan `plan`, recording it (docs/protocol.md §4.2, §11.1). */
 async function claimWithPlan(uid: string, plan: number, ids: readonly string[]): Promise<void> {
   for (const id of ids) {
     const db = env.authenticatedContext(uid, { deviceLimit: plan }).database();

@@ -68,7 +68,7 @@ test('quiet users are swept and repaired; active users are not visited', async (
     },
     // Released normally: nothing to remove, only lastActive.
     released: { count: 0, op: 'gone00001', lastActive: quiet },
-    // A ghost next to an entry whose label changed recently (§4.5 moves lastSeen, not lastActive).
+    // A ghost next to an entry whose label changed recently (docs/protocol.md §4.5 moves lastSeen, not lastActive).
     relabelled: {
       count: 2,
       lastActive: quiet,
@@ -154,11 +154,11 @@ test('a user whose last device released normally is visited once and then never 
   // Nothing was swept, so nothing was recorded.
   expect(await auditTrail(db, uid)).toEqual([]);
 
-  // Coming back makes the user visible again: a claim writes lastActive (§4.2).
+  // Coming back makes the user visible again: a claim writes lastActive (docs/protocol.md §4.2).
   expect(await claimFrom(device, uid, 'laptop001')).toBe(true);
   const back = (await readPresence(db, uid))?.lastActive as number;
   expect(await sweep(db, back + STALE_AFTER_MS - 1)).toMatchObject({ usersVisited: 0 });
-  // Stale means strictly older than the cut-off (§4.10, §5.3).
+  // Stale means strictly older than the cut-off (docs/protocol.md §4.10, §5.3).
   expect(await sweep(db, back + STALE_AFTER_MS + 1)).toMatchObject({ usersVisited: 1, entriesSwept: 1 });
 });
 
@@ -234,7 +234,7 @@ test.each([0, 1, 2, 3])('a sweep racing client claims keeps the count exact (rou
   expect(holding.filter((id) => id.startsWith('fresh')).sort()).toEqual(['fresh0000', 'fresh0001']);
   expect([...holding.filter((id) => id.startsWith('ghost')), ...notices].sort()).toEqual(['ghostA001', 'ghostB002']);
   expect(swept.entriesSwept).toBe(notices.length);
-  // Whatever the sweep did not take, the client sweep may (§4.10) and the next server sweep will
+  // Whatever the sweep did not take, the client sweep may (docs/protocol.md §4.10) and the next server sweep will
   // once these devices go quiet too.
   expect(presence?.lastActive).toEqual(expect.any(Number));
 });

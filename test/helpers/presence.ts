@@ -87,7 +87,7 @@ export const WEB_DEVICE: DeviceInfo = { platform: 'web', label: 'Chrome on Linux
 
 /**
  * docs/protocol.md §4.2: the core of the claim, relative to `/presence/{uid}`: the single-location form
- * a version 1 client sends, still valid (§9). The version 2 writes at the root, with `lastActive` and
+ * a version 1 client sends, still valid (docs/protocol.md §9). The version 2 writes at the root, with `lastActive` and
  * the audit event, are built by test/rules/support.ts and by the client module itself.
  */
 export function claimUpdate(deviceId: string, generation = 0, info: DeviceInfo = WEB_DEVICE): Record<string, unknown> {

@@ -1,5 +1,5 @@
 /**
- * Just enough of WebSocket framing (RFC 6455 §5.2) for a TCP proxy to see where one message ends and
+ * Just enough of WebSocket framing (RFC 6455 docs/protocol.md §5.2) for a TCP proxy to see where one message ends and
  * the next begins, read the Realtime Database messages that cross it, and slip its own in between.
  *
  * The stream of one direction is an HTTP head (the upgrade request, or the 101 response), then
@@ -99,7 +99,7 @@ export class WsSplitter {
   }
 }
 
-/** A text frame carrying `text`; client-to-server frames must be masked (RFC 6455 §5.3). */
+/** A text frame carrying `text`; client-to-server frames must be masked (RFC 6455 docs/protocol.md §5.3). */
 export function textFrame(text: string, masked: boolean): Buffer {
   const payload = Buffer.from(text, 'utf8');
   const length = payload.length;

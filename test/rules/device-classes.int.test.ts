@@ -55,7 +55,7 @@ async function user(limits: Record<string, number>, total = 5): Promise<{ uid: s
   return { uid, db: env.authenticatedContext(uid).database() };
 }
 
-/** §11.3: the claim of `deviceId` of class `deviceClass`, its counter +1. */
+/** docs/protocol.md §11.3: the claim of `deviceId` of class `deviceClass`, its counter +1. */
 function classedClaim(uid: string, deviceId: string, info: DeviceInfo, deviceClass: string): Write {
   return withClasses(uid, claimWrite(uid, deviceId, 0, info), { [deviceId]: deviceClass }, { [deviceClass]: 1 });
 }
@@ -100,7 +100,7 @@ describe('claims and releases keep each class counter exact', () => {
     await assertSucceeds(send(db, classedClaim(uid, newDeviceId('w'), BROWSER, 'tv')));
   });
 
-  test('without class limits, claims without classes (§4.2) stay valid and count nothing', async () => {
+  test('without class limits, claims without classes (docs/protocol.md §4.2) stay valid and count nothing', async () => {
     const uid = newUid();
     const db = env.authenticatedContext(uid).database();
     const a = newDeviceId('a');
@@ -118,7 +118,7 @@ describe('claims and releases keep each class counter exact', () => {
   });
 });
 
-describe('replaces (§11.2) with classes', () => {
+describe('replaces (docs/protocol.md §11.2) with classes', () => {
   test('within a full class, on an account with room in total: counters unchanged', async () => {
     const { uid, db } = await user({ mobile: 1 });
     const old = newDeviceId('o');

@@ -2,7 +2,7 @@
  * Audit events written by clients (docs/protocol.md §6): `claimed`, `released` and `swept` go in the
  * same multi-location update, at the root, as the operation they record, and the rules check each
  * against it; `denied` may be appended alone. The onDisconnect release is that same update
- * registered at the root (§4.6): allowed when registered, refused as a whole when it runs after its
+ * registered at the root (docs/protocol.md §4.6): allowed when registered, refused as a whole when it runs after its
  * entry is gone, so `count` is not decremented twice and no `released` event is left behind.
  */
 import { assertFails, assertSucceeds } from '@firebase/rules-unit-testing';
@@ -213,7 +213,7 @@ describe('events that do not match their write are refused, with the write they 
   });
 });
 
-describe('the onDisconnect release at the root, with its released event (§4.6)', () => {
+describe('the onDisconnect release at the root, with its released event (docs/protocol.md §4.6)', () => {
   /** The release a device registers right after its claim, with `reason: 'disconnected'`. */
   const onDisconnectRelease = (db: Database, uid: string, deviceId: string): Promise<unknown> =>
     db

@@ -71,7 +71,7 @@ describe('the onDisconnect release of an evicted device', () => {
   });
 
   test('when the same install re-claimed meanwhile, the late release keeps count equal to the entries', async () => {
-    // docs/protocol.md §4.3/§4.8: the old connection's release removes the re-claimed entry; the
+    // docs/protocol.md §4.3/docs/protocol.md §4.8: the old connection's release removes the re-claimed entry; the
     // client sees its entry gone without an eviction notice newer than its claim and claims again.
     const uid = newUid();
     const a = newDeviceId('a');

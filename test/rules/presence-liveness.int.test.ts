@@ -178,7 +178,7 @@ describe('ping', () => {
   });
 
   test('a ping cannot be moved back to make a live entry look unanswered', async () => {
-    // Rewriting ping to just above a holder's lastSeen would let its sweep pass at once (§4.10).
+    // Rewriting ping to just above a holder's lastSeen would let its sweep pass at once (docs/protocol.md §4.10).
     const { uid, db, a } = await owner();
     await ageEntry(env, uid, a, PING_DEADLINE_MS + 3 * MARGIN_MS);
     const lastSeen = (await presenceV2(env, uid)).devices?.[a]?.lastSeen ?? 0;

@@ -2,7 +2,7 @@
  * Every legitimate operation of docs/protocol.md §4 succeeds under database.rules.json, and leaves
  * `count` equal to the number of device entries. Claims, renewals and releases are sent in their
  * version 2 form (one multi-location update at the root, test/rules/support.ts); the version 1
- * single-location updates at `/presence/{uid}` that §9 keeps valid are checked once, at the end, and
+ * single-location updates at `/presence/{uid}` that docs/protocol.md §9 keeps valid are checked once, at the end, and
  * serve the other suites as the shortest form of a claim or release. Audit events: presence-audit;
  * liveness checks and sweeps: presence-liveness, presence-sweep.
  */
@@ -96,7 +96,7 @@ describe('legitimate operations', () => {
   });
 
   test('lease renewal moves lastSeen and lastActive to the same server time, and nothing else', async () => {
-    // Version 2 has no heartbeat: a holder renews once an hour, on resume and to answer a ping (§4.4).
+    // Version 2 has no heartbeat: a holder renews once an hour, on resume and to answer a ping (docs/protocol.md §4.4).
     const uid = newUid();
     const id = newDeviceId();
     const db = env.authenticatedContext(uid).database();
@@ -212,7 +212,7 @@ describe('legitimate operations', () => {
   });
 });
 
-describe('version 1 single-location updates at /presence/{uid} remain valid (§9)', () => {
+describe('version 1 single-location updates at /presence/{uid} remain valid (docs/protocol.md §9)', () => {
   test('claims (one with a lastSeen update), a release and an onDisconnect release at the presence node', async () => {
     const uid = newUid();
     const [id, other] = [newDeviceId('v1'), newDeviceId('v1')];
@@ -223,7 +223,7 @@ describe('version 1 single-location updates at /presence/{uid} remain valid (§9
     );
     await assertSucceeds(release(device, uid, other));
     await assertSucceeds(presenceRef(device, uid).onDisconnect().update(releaseUpdate(id)));
-    // A version 1 claim leaves no lastActive: the user is invisible to the sweep's query (§9).
+    // A version 1 claim leaves no lastActive: the user is invisible to the sweep's query (docs/protocol.md §9).
     expect((await presenceV2(env, uid)).lastActive).toBeUndefined();
     await closeAndSettle(env, device, uid);
     const state = await presenceOf(env, uid);

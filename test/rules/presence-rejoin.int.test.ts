@@ -29,12 +29,12 @@ afterAll(async () => {
   await env.cleanup();
 });
 
-/** §4.11: what the onDisconnect release adds to §4.6. */
+/** docs/protocol.md §4.11: what the onDisconnect release adds to §4.6. */
 function rejoinWrite(uid: string, deviceId: string, at: unknown = serverTimestamp()): Write {
   return { [`presence/${uid}/rejoin`]: { deviceId, at } };
 }
 
-/** §4.2 with the removal of this device's own reservation. */
+/** docs/protocol.md §4.2 with the removal of this device's own reservation. */
 function rejoinClaim(uid: string, deviceId: string): Write {
   return { ...claimWrite(uid, deviceId), [`presence/${uid}/rejoin`]: null };
 }

@@ -136,10 +136,10 @@ describe('a stale entry is swept by another device of the same user', () => {
     const holder = env.authenticatedContext(s.uid).database();
     await pingUnanswered(s);
     await ageEntry(env, s.uid, s.live, PING_DEADLINE_MS + 2 * MARGIN_MS);
-    await assertSucceeds(send(holder, renewWrite(s.uid, s.live))); // §4.9 step 2: the live device answers
+    await assertSucceeds(send(holder, renewWrite(s.uid, s.live))); // docs/protocol.md §4.9 step 2: the live device answers
     await assertFails(send(s.db, sweepWrite(s.uid, s.live)));
     await assertSucceeds(send(s.db, sweepWrite(s.uid, s.ghost)));
-    // The freed slot is the claimer's (§4.9 step 3).
+    // The freed slot is the claimer's (docs/protocol.md §4.9 step 3).
     await assertSucceeds(send(s.db, claimWrite(s.uid, newDeviceId('new'))));
     const state = await presenceV2(env, s.uid);
     expect(state.count).toBe(2);

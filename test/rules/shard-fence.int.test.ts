@@ -1,6 +1,6 @@
 /**
  * The rules of a shard migration (docs/protocol.md §10.2, R1–R3): `/shardEpoch`, the claim's
- * `mapEpoch` and the fence `movedOut`. What they must guarantee is §10.3's: once a user's previous
+ * `mapEpoch` and the fence `movedOut`. What they must guarantee is docs/protocol.md §10.3's: once a user's previous
  * instance is fenced for them it admits none of their claims, and a fence is only ever written where
  * they hold no entry, so their entries are never on two instances at once. Each describe block runs
  * on its own namespace, because `/shardEpoch` is one value per instance.
@@ -46,7 +46,7 @@ describe('an instance that never changed its map (no /shardEpoch)', () => {
     await env.cleanup();
   });
 
-  test('accepts claims without mapEpoch or with mapEpoch 0, as before §10', async () => {
+  test('accepts claims without mapEpoch or with mapEpoch 0, as before docs/protocol.md §10', async () => {
     const { uid, db } = newUser(env);
     await assertSucceeds(send(db, claimWrite(uid, newDeviceId('a'))));
     await assertSucceeds(send(db, claimWrite(uid, newDeviceId('b')), mapEpochWrite(uid, 0)));
@@ -73,7 +73,7 @@ describe('an instance of epoch 1 (a migration from epoch 0 runs)', () => {
   });
 
   test.each([
-    ['absent (a client of §1–§9)', undefined],
+    ['absent (a client of docs/protocol.md §1–§9)', undefined],
     ['0 (a client of the old map)', 0],
     ['1 (a client of the new map)', 1],
   ])('accepts a claim whose mapEpoch is %s', async (_name, mapEpoch) => {
@@ -114,7 +114,7 @@ describe('an instance of epoch 1 (a migration from epoch 0 runs)', () => {
     await assertSucceeds(fence(db, uid, 1));
     const before = await stateOf(env, uid);
     expect((before.presence as { movedOut?: number }).movedOut).toBe(1);
-    // A client of §1–§9 (no mapEpoch), one of the old map, and one of the new map that did not read
+    // A client of docs/protocol.md §1–§9 (no mapEpoch), one of the old map, and one of the new map that did not read
     // the fence: none of them may put an entry here any more.
     await assertFails(send(db, claimWrite(uid, newDeviceId('a'))));
     await assertFails(send(db, claimWrite(uid, newDeviceId('b')), mapEpochWrite(uid, 0)));
@@ -151,7 +151,7 @@ describe('an instance of epoch 1 (a migration from epoch 0 runs)', () => {
     await expectUnchanged(env, uid, before);
   });
 
-  test('R1 holds for the replace form of a claim (§11.2) too', async () => {
+  test('R1 holds for the replace form of a claim (docs/protocol.md §11.2) too', async () => {
     const { uid, db } = newUser(env);
     const [a, b] = [newDeviceId('a'), newDeviceId('b')];
     await assertSucceeds(send(db, claimWrite(uid, a), mapEpochWrite(uid, 0)));
@@ -209,7 +209,7 @@ describe('an instance of epoch 2 that a user left at epoch 1 (the next change mo
     await assertFails(send(db, claimWrite(uid, newDeviceId('b'))));
     await expectUnchanged(env, uid, before);
     await assertSucceeds(send(db, claimWrite(uid, newDeviceId('c')), mapEpochWrite(uid, 2)));
-    // §10.6: a client without mapEpoch is judged by the map epoch the last claim here left.
+    // docs/protocol.md §10.6: a client without mapEpoch is judged by the map epoch the last claim here left.
     await assertSucceeds(send(db, claimWrite(uid, newDeviceId('d'))));
     expect((await presenceV2(env, uid)).count).toBe(2);
   });

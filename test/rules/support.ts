@@ -1,7 +1,7 @@
 /**
  * Protocol version 2 writes for the rules tests (docs/protocol.md §4): each builder returns the
  * locations of one operation as paths from the database root, so an operation and its audit event
- * (§6) compose into the one multi-location update the protocol sends, e.g.
+ * (docs/protocol.md §6) compose into the one multi-location update the protocol sends, e.g.
  * `send(db, claimWrite(uid, D), eventWrite(db, uid, auditEvent('claimed', D)))`.
  *
  * Time: the rules compare `lastSeen`, `ping` and `at` with the server's `now`, which a test cannot
@@ -54,7 +54,7 @@ export function send(db: Database, ...parts: Write[]): Promise<unknown> {
   return db.ref().update(Object.assign({}, ...parts) as Write);
 }
 
-/** §4.2: the claim, with `lastActive` and the removal of this install's old notice. */
+/** docs/protocol.md §4.2: the claim, with `lastActive` and the removal of this install's old notice. */
 export function claimWrite(uid: string, deviceId: string, generation = 0, info: DeviceInfo = WEB_DEVICE): Write {
   const p = `presence/${uid}`;
   return {
@@ -72,13 +72,13 @@ export function claimWrite(uid: string, deviceId: string, generation = 0, info: 
   };
 }
 
-/** §4.6: the release (and the onDisconnect release). */
+/** docs/protocol.md §4.6: the release (and the onDisconnect release). */
 export function releaseWrite(uid: string, deviceId: string): Write {
   const p = `presence/${uid}`;
   return { [`${p}/count`]: increment(-1), [`${p}/op`]: deviceId, [`${p}/devices/${deviceId}`]: null };
 }
 
-/** §4.4: the lease renewal. */
+/** docs/protocol.md §4.4: the lease renewal. */
 export function renewWrite(uid: string, deviceId: string): Write {
   return {
     [`presence/${uid}/devices/${deviceId}/lastSeen`]: serverTimestamp(),
@@ -87,7 +87,7 @@ export function renewWrite(uid: string, deviceId: string): Write {
 }
 
 /**
- * §11.2: the replace form of a claim: `deviceId` takes the slot of `victim` in one write, `count`
+ * docs/protocol.md §11.2: the replace form of a claim: `deviceId` takes the slot of `victim` in one write, `count`
  * unchanged, with the victim's `replaced` notice.
  */
 export function replaceWrite(
@@ -116,7 +116,7 @@ export function replaceWrite(
 }
 
 /**
- * §11.3: `write` (a claim, replace, release or sweep of `uid`) with the class of each entry it
+ * docs/protocol.md §11.3: `write` (a claim, replace, release or sweep of `uid`) with the class of each entry it
  * creates or removes: `class` set on created entries, and `classCount/{class}` moved by `moves`.
  */
 export function withClasses(
@@ -135,7 +135,7 @@ export function withClasses(
   return out;
 }
 
-/** §11.4: a sign-in request of `deviceId` in request slot `slot`, with the rate-limit stamp. */
+/** docs/protocol.md §11.4: a sign-in request of `deviceId` in request slot `slot`, with the rate-limit stamp. */
 export function requestWrite(uid: string, slot: string, deviceId: string, info: DeviceInfo = WEB_DEVICE): Write {
   return {
     [`presence/${uid}/requests/${slot}`]: {
@@ -148,40 +148,40 @@ export function requestWrite(uid: string, slot: string, deviceId: string, info: 
   };
 }
 
-/** §11.4: the answer of device `by` to the request in `slot`. */
+/** docs/protocol.md §11.4: the answer of device `by` to the request in `slot`. */
 export function answerWrite(uid: string, slot: string, answer: string, by: string): Write {
   const r = `presence/${uid}/requests/${slot}`;
   return { [`${r}/answer`]: answer, [`${r}/answeredBy`]: by, [`${r}/answeredAt`]: serverTimestamp() };
 }
 
-/** §11.1: the server's copy of the plan limit (the writer's own token claim, or null to remove it). */
+/** docs/protocol.md §11.1: the server's copy of the plan limit (the writer's own token claim, or null to remove it). */
 export function planLimitWrite(uid: string, planLimit: unknown): Write {
   return { [`presence/${uid}/planLimit`]: planLimit };
 }
 
-/** §4.9: ask the holders for a liveness check. */
+/** docs/protocol.md §4.9: ask the holders for a liveness check. */
 export function pingWrite(uid: string): Write {
   return { [`presence/${uid}/ping`]: serverTimestamp() };
 }
 
-/** §4.10: the swept notice alone (the tests combine it with `releaseWrite`, or try it without). */
+/** docs/protocol.md §4.10: the swept notice alone (the tests combine it with `releaseWrite`, or try it without). */
 export function noticeWrite(uid: string, deviceId: string, notice: Record<string, unknown> = {}): Write {
   return {
     [`presence/${uid}/evicted/${deviceId}`]: { reason: 'swept', at: serverTimestamp(), generation: 0, ...notice },
   };
 }
 
-/** §4.10: the client sweep of `deviceId`: its release plus the `swept` notice. */
+/** docs/protocol.md §4.10: the client sweep of `deviceId`: its release plus the `swept` notice. */
 export function sweepWrite(uid: string, deviceId: string, generation = 0): Write {
   return { ...releaseWrite(uid, deviceId), ...noticeWrite(uid, deviceId, { generation }) };
 }
 
-/** §6: an audit event as a client writes it, stamped with the server time. */
+/** docs/protocol.md §6: an audit event as a client writes it, stamped with the server time. */
 export function auditEvent(type: string, deviceId: string, extra: Record<string, unknown> = {}): Write {
   return { type, deviceId, at: serverTimestamp(), ...extra };
 }
 
-/** §6: `event` appended to the trail of `uid` under a new push key (made locally, as `push()` does). */
+/** docs/protocol.md §6: `event` appended to the trail of `uid` under a new push key (made locally, as `push()` does). */
 export function eventWrite(db: Database, uid: string, event: Write): Write {
   return { [`presenceEvents/${uid}/${db.ref(`presenceEvents/${uid}`).push().key}`]: event };
 }

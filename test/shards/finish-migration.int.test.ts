@@ -1,6 +1,6 @@
 /**
  * The admin jobs that complete a change of the shard map (docs/protocol.md §10.5 steps 4 and 6): the
- * copy of the moved users' settings to their new instance, and the finishing job of §10.4, which
+ * copy of the moved users' settings to their new instance, and the finishing job of docs/protocol.md §10.4, which
  * moves the devices still connected to the old instance. The project goes from one instance (epoch 0,
  * `[D]`) to three (epoch 1, `[D, P1, P2]`, previous `[D]`).
  *
@@ -42,7 +42,7 @@ beforeAll(async () => {
   [D, P1, P2] = project.instances as [string, string, string];
   oldMap = { instances: [D], epoch: 0 };
   migrationMap = { instances: [D, P1, P2], epoch: 1, previous: [D] };
-  // §10.5 steps 2 and 3: epoch 1 on every instance, the functions deployed with the new map.
+  // docs/protocol.md §10.5 steps 2 and 3: epoch 1 on every instance, the functions deployed with the new map.
   await Promise.all([...project.admin.values()].map((db) => db.ref('shardEpoch').set(1)));
   setFunctionsShardMap(migrationMap);
 });
@@ -159,11 +159,11 @@ function otherOf(uid: string): string {
 
 test('the finishing job moves a device still connected to the old instance: it ends holding a slot on the new one, never on both', async () => {
   const uid = uidOn(project, P1, 'finish');
-  // Set before the migration on D, copied to P1 (§10.5 step 4) before the job finishes it.
+  // Set before the migration on D, copied to P1 (docs/protocol.md §10.5 step 4) before the job finishes it.
   await admin(D).ref(`limits/${uid}`).set(2);
   await functions.copyMovedUserSettings(migrationMap);
   // A device of the old map claims on D; a device given the migration map then finds it there and
-  // joins it on D (§10.3: previous serves the user while it holds entries); the old one leaves.
+  // joins it on D (docs/protocol.md §10.3: previous serves the user while it holds entries); the old one leaves.
   const old = device(uid, oldMap);
   await waitForStatus(old, 'active');
   const states: DeviceSessionState['status'][] = [];

@@ -34,7 +34,7 @@ let P1: string;
 let P2: string;
 /** Devices connected before the change: still on the old list, at the new epoch's lower bound. */
 let oldMap: { instances: string[]; epoch: number };
-/** The map during the migration (§10.2): epoch 1, with the old list as previous. */
+/** The map during the migration (docs/protocol.md §10.2): epoch 1, with the old list as previous. */
 let migrationMap: { instances: string[]; epoch: number; previous: string[] };
 
 const apps = new Set<FirebaseApp>();
@@ -51,7 +51,7 @@ beforeAll(async () => {
   [D, P1, P2] = project.instances as [string, string, string];
   oldMap = { instances: [D], epoch: 0 };
   migrationMap = { instances: [D, P1, P2], epoch: 1, previous: [D] };
-  // §10.5 steps 2 and 3: epoch 1 on every instance, the functions deployed with the new map.
+  // docs/protocol.md §10.5 steps 2 and 3: epoch 1 on every instance, the functions deployed with the new map.
   await Promise.all([...project.admin.values()].map((db) => db.ref('shardEpoch').set(1)));
   setFunctionsShardMap(migrationMap);
 });
@@ -111,7 +111,7 @@ async function presence(uid: string, home: string): Promise<{ old: Presence; hom
 
 const deviceIds = (p: Presence) => Object.keys(p.devices ?? {}).sort();
 
-/** The types of the audit events of `uid` on `instance` (§6): where slots were claimed and evicted. */
+/** The types of the audit events of `uid` on `instance` (docs/protocol.md §6): where slots were claimed and evicted. */
 async function eventTypes(uid: string, instance: string): Promise<string[]> {
   const trail = (await readEverywhere(project, 'presenceEvents', uid))[instance];
   return Object.values((trail ?? {}) as Record<string, { type: string }>).map((event) => event.type);
@@ -139,7 +139,7 @@ test('force login for a user still on the old instance evicts the devices there,
 
   const state = await presence(uid, P1);
   // The caller's slot is on the old instance, where the evicted ones were; the new instance holds no
-  // entry, only the cut-off that follows the user (§10.3), so an old session cannot claim there later.
+  // entry, only the cut-off that follows the user (docs/protocol.md §10.3), so an old session cannot claim there later.
   expect([state.old.count, deviceIds(state.old), state.old.notBefore]).toEqual([1, [caller.deviceId], authTime + 30]);
   expect(state.home).toEqual({ notBefore: authTime + 30 });
   expect(state.old.movedOut).toBeUndefined();

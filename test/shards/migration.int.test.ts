@@ -36,7 +36,7 @@ let P1: string;
 let P2: string;
 /** The map before the change: every user on the default instance (epoch 0). */
 let oldMap: { instances: string[]; epoch: number };
-/** The map during the migration (§10.2): epoch 1, with the old list as previous. */
+/** The map during the migration (docs/protocol.md §10.2): epoch 1, with the old list as previous. */
 let migrationMap: { instances: string[]; epoch: number; previous: string[] };
 
 const apps = new Set<FirebaseApp>();
@@ -54,7 +54,7 @@ afterAll(async () => {
   await stopShardedProject();
 });
 
-/** §10.5 step 2: the operator opens epoch 1 on every instance, old and new. */
+/** docs/protocol.md §10.5 step 2: the operator opens epoch 1 on every instance, old and new. */
 async function openEpoch(epoch: number): Promise<void> {
   await Promise.all([...project.admin.values()].map((db) => db.ref('shardEpoch').set(epoch)));
 }
@@ -140,7 +140,7 @@ test('devices connected before the change finish on the old instance; the next d
   const b = device(uid, oldMap);
   await Promise.all([waitForStatus(a, 'active'), waitForStatus(b, 'active')]);
 
-  // The change (§10.5 steps 2 and 5): epoch 1 opens everywhere, new sessions get the migration map.
+  // The change (docs/protocol.md §10.5 steps 2 and 5): epoch 1 opens everywhere, new sessions get the migration map.
   await openEpoch(1);
   const c = device(uid, migrationMap);
   // The old instance still holds the user's two devices, so it keeps serving them: c is refused
@@ -240,7 +240,7 @@ test('a device placed on the old instance that is fenced before it claims places
   let state = await presence(uid, P2);
   expect([state.old.movedOut, state.old.devices, deviceIds(state.home)]).toEqual([1, undefined, [y.deviceId]]);
   // x claims where it was placed: the rules refuse it behind the fence (R1), so it places itself
-  // again (§10.3 step 4), finds the fence, and claims on the new instance.
+  // again (docs/protocol.md §10.3 step 4), finds the fence, and claims on the new instance.
   await until(() => x.state.status === 'limit-reached' && x.state.devices.length === 0);
   x.claim();
   await waitForStatus(x, 'active');

@@ -74,7 +74,7 @@ test('claim: users on each of the three instances hold their slot on their own i
     expect(presence.count).toBe(1);
     expect(Object.keys(presence.devices ?? {})).toEqual([devices[index]?.session.deviceId]);
   }
-  // The audit event of each claim (§6) is on the user's instance too.
+  // The audit event of each claim (docs/protocol.md §6) is on the user's instance too.
   const events = await readEverywhere(project, 'presenceEvents', uids[2] as string);
   expect(Object.values((events[P2] ?? {}) as Record<string, { type: string }>).map((e) => e.type)).toEqual(['claimed']);
   // listDevices and onDevicesChanged take the same configuration and read the user's instance.
@@ -101,7 +101,7 @@ test('limit reached: a third device of a user on presence-1 is refused there, af
   expect(outcome.devices.map((device) => device.deviceId).sort()).toEqual(
     [first.session.deviceId, second.session.deviceId].sort(),
   );
-  // Both holders answered the check (§4.9) and kept their slots.
+  // Both holders answered the check (docs/protocol.md §4.9) and kept their slots.
   expect(first.session.state.status).toBe('active');
   expect((await presenceOnHome(uid, P1)).count).toBe(2);
 });

@@ -126,7 +126,7 @@ export async function stopShardedProject(): Promise<void> {
   }
 }
 
-/** A uid that the shard map of §10.1 puts on `instance` (the first of `<prefix>-0`, `<prefix>-1`, …). */
+/** A uid that the shard map of docs/protocol.md §10.1 puts on `instance` (the first of `<prefix>-0`, `<prefix>-1`, …). */
 export function uidOn(project: ShardedProject, instance: string, prefix: string): string {
   for (let i = 0; i < 1000; i++) {
     const uid = `${prefix}-${randomBytes(3).toString('hex')}-${i}`;

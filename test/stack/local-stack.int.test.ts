@@ -159,7 +159,7 @@ it(
       (presence) => Object.keys(presence?.devices ?? {}).length === 1,
       'the limit enforcement',
     );
-    // The most recently claimed device goes, with its notice in the same write (§5.5).
+    // The most recently claimed device goes, with its notice in the same write (docs/protocol.md §5.5).
     expect(enforced).toMatchObject({ count: 1, devices: { 'device-aaaaaaaa': { label: 'stack test' } } });
     expect(enforced?.evicted?.['device-cccccccc']?.reason).toBe('limit-lowered');
   },
@@ -184,7 +184,7 @@ it(
     );
     expect(swept?.evicted?.['device-bbbbbbbb']?.reason).toBe('swept');
     expect(swept?.count ?? 0).toBe(0);
-    // No entry remains, so lastActive went with it: the user is not visited again (§5.3).
+    // No entry remains, so lastActive went with it: the user is not visited again (docs/protocol.md §5.3).
     expect(swept).not.toHaveProperty('lastActive');
   },
   CONVERGE_TIMEOUT_MS + 5_000,

@@ -25,7 +25,7 @@ import { shardEpochRules } from './shards';
 
 const $uid = identifier('$uid');
 
-/** Audit events a client may write; `evicted` is the server's alone (§6). */
+/** Audit events a client may write; `evicted` is the server's alone (docs/protocol.md §6). */
 const CLIENT_EVENT_TYPES = AUDIT_EVENT_TYPES.filter((type) => type !== 'evicted');
 
 export interface BuiltRules {
@@ -60,13 +60,17 @@ export function standaloneRules(built: BuiltRules): RuleObject {
 function limitsRules({ paths }: RulesOptions): RuleEntry {
   return location(
     paths.limits,
-    `/${paths.limits}/{uid}: a per-user limit set by an admin (§2, §5.5).`,
+    `/${paths.limits}/{uid}: a per-user limit set by an admin (docs/protocol.md §2, §5.5).`,
     location(
       '$uid',
       undefined,
-      rule('.read', isOwner($uid), 'The owner reads their limit (§8).'),
-      rule('.write', false, 'Server only: setDeviceLimit or an admin (§5.5).'),
-      rule('.validate', isLimit(MIN_DEVICE_LIMIT, MAX_DEVICE_LIMIT), 'An integer within the limit bounds (§7).'),
+      rule('.read', isOwner($uid), 'The owner reads their limit (docs/protocol.md §8).'),
+      rule('.write', false, 'Server only: setDeviceLimit or an admin (docs/protocol.md §5.5).'),
+      rule(
+        '.validate',
+        isLimit(MIN_DEVICE_LIMIT, MAX_DEVICE_LIMIT),
+        'An integer within the limit bounds (docs/protocol.md §7).',
+      ),
     ),
   );
 }
@@ -80,18 +84,18 @@ function eventsRules({ paths }: RulesOptions): RuleEntry {
   const typeIs = (type: string) => named(`type == '${type}'`, eq(newData.child('type').val(), str(type)));
   return location(
     paths.presenceEvents,
-    `/${paths.presenceEvents}/{uid}/{pushId}: the audit trail (§6).`,
+    `/${paths.presenceEvents}/{uid}/{pushId}: the audit trail (docs/protocol.md §6).`,
     location(
       '$uid',
       undefined,
-      rule('.read', isOwner($uid), 'The owner reads their audit trail (§8).'),
+      rule('.read', isOwner($uid), 'The owner reads their audit trail (docs/protocol.md §8).'),
       location(
         '$eventId',
         undefined,
         rule(
           '.write',
           and(isOwner($uid), isCreate),
-          'The owner appends events; none is changed or deleted by a client (§6).',
+          'The owner appends events; none is changed or deleted by a client (docs/protocol.md §6).',
         ),
         rule(
           '.validate',
@@ -111,20 +115,24 @@ function eventsRules({ paths }: RulesOptions): RuleEntry {
         location(
           'type',
           undefined,
-          rule('.validate', isOneOf(CLIENT_EVENT_TYPES), "The types a client writes; evicted is the server's (§6)."),
+          rule(
+            '.validate',
+            isOneOf(CLIENT_EVENT_TYPES),
+            "The types a client writes; evicted is the server's (docs/protocol.md §6).",
+          ),
         ),
-        location('deviceId', undefined, rule('.validate', isDeviceId, 'A deviceId (§3).')),
+        location('deviceId', undefined, rule('.validate', isDeviceId, 'A deviceId (docs/protocol.md §3).')),
         location(
           'reason',
           undefined,
           rule(
             '.validate',
             and(newData.isString(), le(member(newData.val(), 'length'), num(AUDIT_REASON_MAX_LENGTH))),
-            'At most AUDIT_REASON_MAX_LENGTH characters (§6).',
+            'At most AUDIT_REASON_MAX_LENGTH characters (docs/protocol.md §6).',
           ),
         ),
         location('at', undefined, rule('.validate', isNow(newData.val()), 'The server time of the operation.')),
-        location('$other', undefined, rule('.validate', false, 'No other field (§6).')),
+        location('$other', undefined, rule('.validate', false, 'No other field (docs/protocol.md §6).')),
       ),
     ),
   );

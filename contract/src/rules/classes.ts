@@ -3,7 +3,7 @@
  * `count`, bounded by the per-user `classLimits/{class}` an admin sets. presence.ts adds the
  * `class*Counted` conjuncts to the branches of the entry rule and the nodes below to `/presence/{uid}`.
  * A counter that does not exist yet may stay absent while no limit names its class, so the claims of
- * §4.2 (which carry no counter) stay valid for users without class limits.
+ * docs/protocol.md §4.2 (which carry no counter) stay valid for users without class limits.
  */
 import { MAX_DEVICE_LIMIT, MIN_DEVICE_LIMIT } from '../index';
 import { DECLARABLE_CLASSES, DEVICE_CLASSES, PLATFORM_CLASSES, type DeviceClass } from '../policies';
@@ -54,7 +54,7 @@ function platformClass(platform: Expr): Expr {
 }
 
 /**
- * `classOf(k)`: the entry's `class` (§11.3), or `none` for an entry without one, whose class is
+ * `classOf(k)`: the entry's `class` (docs/protocol.md §11.3), or `none` for an entry without one, whose class is
  * counted nowhere (`classCount/none` is not a class: it never exists and has no limit). The rules
  * check `class` against the platform once, where it is written (entryClassRule), so this stays short.
  */
@@ -102,7 +102,7 @@ function classLimited(at: At, user: UserPath, c: Expr): Expr {
   return named(`classLimited(${c.formula})`, at.root(user('classLimits', c)).isNumber());
 }
 
-/** `classFull(c)`: class c has a limit and its counter is at it (§11.3). */
+/** `classFull(c)`: class c has a limit and its counter is at it (docs/protocol.md §11.3). */
 export function classFull(at: At, user: UserPath, c: Expr): Expr {
   const limit = at.root(user('classLimits', c));
   return named(
@@ -111,7 +111,7 @@ export function classFull(at: At, user: UserPath, c: Expr): Expr {
   );
 }
 
-/** At the entry being created by a claim (§4.2): its class counter +1, or left uncounted while unlimited. */
+/** At the entry being created by a claim (docs/protocol.md §4.2): its class counter +1, or left uncounted while unlimited. */
 export function claimClassCounted(at: At, user: UserPath, key: Expr): Expr {
   const c = classOf(key, newData);
   return and(
@@ -120,14 +120,14 @@ export function claimClassCounted(at: At, user: UserPath, key: Expr): Expr {
   );
 }
 
-/** At the entry being removed by a release or a sweep (§4.6, §4.10): its class counter −1, if it has one. */
+/** At the entry being removed by a release or a sweep (docs/protocol.md §4.6, §4.10): its class counter −1, if it has one. */
 export function releaseClassCounted(at: At, user: UserPath, key: Expr, entry: Snap): Expr {
   const c = classOf(key, entry);
   return or(classMoves(at, user, c, -1), classUncounted(at, user, c));
 }
 
 /**
- * In a replace (§11.2): the entry `created` comes in, the entry `removed` goes out. Same class: the
+ * In a replace (docs/protocol.md §11.2): the entry `created` comes in, the entry `removed` goes out. Same class: the
  * counter keeps its value; different classes: the created one counts +1 (or stays uncounted while
  * unlimited), the removed one −1 (if counted). Checked at each of the two entries.
  */
@@ -145,7 +145,7 @@ export function replaceClassCounted(at: At, user: UserPath, created: Expr, remov
   return and(or(newData.child('class').isString(), not(classRequired(at, user))), counted);
 }
 
-/** `/presence/{uid}/classCount/{class}` and `/presence/{uid}/classLimits/{class}` (§11.3). */
+/** `/presence/{uid}/classCount/{class}` and `/presence/{uid}/classLimits/{class}` (docs/protocol.md §11.3). */
 export function classRules(user: UserPath, isOwner: Expr): RuleEntry[] {
   const at = new At(user('classCount', $class));
   const op = opValue(at.newData(user('op')));
@@ -155,7 +155,7 @@ export function classRules(user: UserPath, isOwner: Expr): RuleEntry[] {
   const limit = at.root(user('classLimits', $class));
   const count = location(
     'classCount',
-    'Per-class counters (§11.3).',
+    'Per-class counters (docs/protocol.md §11.3).',
     location(
       '$class',
       undefined,
@@ -197,28 +197,28 @@ export function classRules(user: UserPath, isOwner: Expr): RuleEntry[] {
           ge(after, num(0)),
           or(lt(after, before), cond(limit.isNumber(), le(after, limit.val()), identifier('true'))),
         ),
-        'A known class; at most its limit when one is set (§11.3); a decrease is always allowed, so releases work after a class limit was lowered.',
+        'A known class; at most its limit when one is set (docs/protocol.md §11.3); a decrease is always allowed, so releases work after a class limit was lowered.',
       ),
     ),
   );
   const limits = location(
     'classLimits',
-    'Per-class limits an admin sets for this user (§11.3).',
+    'Per-class limits an admin sets for this user (docs/protocol.md §11.3).',
     location(
       '$class',
       undefined,
-      rule('.write', false, 'Server only: setClassLimits (§11.3).'),
+      rule('.write', false, 'Server only: setClassLimits (docs/protocol.md §11.3).'),
       rule(
         '.validate',
         and(call($class, 'matches', regex(CLASS_PATTERN)), isLimit(MIN_DEVICE_LIMIT, MAX_DEVICE_LIMIT)),
-        'A known class; an integer within the limit bounds (§7).',
+        'A known class; an integer within the limit bounds (docs/protocol.md §7).',
       ),
     ),
   );
   return [count, limits];
 }
 
-/** The `class` field of a device entry (§11.3): its platform's class or a declarable one; never changes. */
+/** The `class` field of a device entry (docs/protocol.md §11.3): its platform's class or a declarable one; never changes. */
 export function entryClassRule(): RuleEntry {
   const platform = newData.parent().child('platform').val();
   return location(
@@ -231,7 +231,7 @@ export function entryClassRule(): RuleEntry {
         or(eq(newData.val(), platformClass(platform)), ...DECLARABLE_CLASSES.map((c) => eq(newData.val(), str(c)))),
         or(not(data.exists()), eq(newData.val(), data.val())),
       ),
-      'The class of the entry: the class of its platform by the fixed table, or one a device may declare (tv); set at the claim, never changes (§11.3).',
+      'The class of the entry: the class of its platform by the fixed table, or one a device may declare (tv); set at the claim, never changes (docs/protocol.md §11.3).',
     ),
   );
 }

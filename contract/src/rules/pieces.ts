@@ -43,10 +43,10 @@ import {
 
 /** The name of each piece with what it means, in the order the header lists them. */
 export const PIECES: ReadonlyArray<readonly [name: string, meaning: string]> = [
-  ['isOwner($uid)', 'the request is signed in as $uid (§8)'],
+  ['isOwner($uid)', 'the request is signed in as $uid (docs/protocol.md §8)'],
   [
     'passesForceLoginGate',
-    'no notBefore cut-off, or this session signed in at or after it (auth_time >= notBefore; §5.1)',
+    'no notBefore cut-off, or this session signed in at or after it (auth_time >= notBefore; docs/protocol.md §5.1)',
   ],
   ['countBefore', 'count before the write; absent = 0'],
   ['countAfter', 'count as the write leaves it'],
@@ -56,35 +56,41 @@ export const PIECES: ReadonlyArray<readonly [name: string, meaning: string]> = [
   ['entryDisappears(k)', 'devices/k is present before the write and absent after it'],
   [
     'limitFor($uid)',
-    '/limits/$uid when it is a number, else the plan limit of the ID token (hasPlanLimit), else the default limit (§2, §11.1)',
+    '/limits/$uid when it is a number, else the plan limit of the ID token (hasPlanLimit), else the default limit (docs/protocol.md §2, §11.1)',
   ],
-  ['planLimit', "the ID token's custom claim deviceLimit (§11.1)"],
+  ['planLimit', "the ID token's custom claim deviceLimit (docs/protocol.md §11.1)"],
   [
     'hasPlanLimit',
-    'the token carries planLimit as an integer within the limit bounds; any other value is ignored (§11.1)',
+    'the token carries planLimit as an integer within the limit bounds; any other value is ignored (docs/protocol.md §11.1)',
   ],
-  ['currentGeneration', "the user's generation before the write; absent = 0 (§1, invariant 3)"],
-  ['isNow(x)', "x == now: only the server's clock, as serverTimestamp() writes it (§4)"],
-  ['isStaleEntry(k)', 'leaseExpired(k) || missedPing(k): devices/k may be swept (§4.10)'],
-  ['leaseExpired(k)', "devices/k's lastSeen is older than STALE_AFTER_MS (§4.10)"],
-  ['missedPing(k)', 'devices/k did not answer a ping within PING_DEADLINE_MS (§4.9)'],
-  ['noRecentPing', 'no ping, or the last one is PING_DEADLINE_MS old (§4.9)'],
+  ['currentGeneration', "the user's generation before the write; absent = 0 (docs/protocol.md §1, invariant 3)"],
+  ['isNow(x)', "x == now: only the server's clock, as serverTimestamp() writes it (docs/protocol.md §4)"],
+  ['isStaleEntry(k)', 'leaseExpired(k) || missedPing(k): devices/k may be swept (docs/protocol.md §4.10)'],
+  ['leaseExpired(k)', "devices/k's lastSeen is older than STALE_AFTER_MS (docs/protocol.md §4.10)"],
+  ['missedPing(k)', 'devices/k did not answer a ping within PING_DEADLINE_MS (docs/protocol.md §4.9)'],
+  ['noRecentPing', 'no ping, or the last one is PING_DEADLINE_MS old (docs/protocol.md §4.9)'],
   [
     'rejoinHeldForOther',
-    'a rejoin reservation younger than REJOIN_WINDOW_MS names another device than op: one free slot is kept for it (§4.11)',
+    'a rejoin reservation younger than REJOIN_WINDOW_MS names another device than op: one free slot is kept for it (docs/protocol.md §4.11)',
   ],
-  ['rejoinExpired', 'the rejoin reservation is REJOIN_WINDOW_MS old (§4.11)'],
+  ['rejoinExpired', 'the rejoin reservation is REJOIN_WINDOW_MS old (docs/protocol.md §4.11)'],
   ['isCreate', 'the node is absent before the write and present after it'],
   ['isDelete', 'the node is present before the write and absent after it'],
   ['isUpdate', 'the node is present before and after the write'],
-  ['isCompleteEntry', 'a device entry with all five fields (§2)'],
+  ['isCompleteEntry', 'a device entry with all five fields (docs/protocol.md §2)'],
   ['unchanged(f)', 'field f of the entry is the same after the write as before'],
-  ['isDeviceId', 'a string matching DEVICE_ID_PATTERN (§3)'],
-  ['isPlatform', 'one of the configured platforms (§2)'],
-  ['isLabel', 'a string of LABEL_MIN_LENGTH to LABEL_MAX_LENGTH characters (§2)'],
-  ['isLimit', 'an integer within the limit bounds (§7)'],
-  ['shardEpoch', "this instance's /shardEpoch, the epoch of the current shard map; absent = 0 (§10.2)"],
-  ['mapEpoch', 'the map epoch of the claim, as the write leaves /presence/$uid/mapEpoch; absent = 0 (§10.2)'],
+  ['isDeviceId', 'a string matching DEVICE_ID_PATTERN (docs/protocol.md §3)'],
+  ['isPlatform', 'one of the configured platforms (docs/protocol.md §2)'],
+  ['isLabel', 'a string of LABEL_MIN_LENGTH to LABEL_MAX_LENGTH characters (docs/protocol.md §2)'],
+  ['isLimit', 'an integer within the limit bounds (docs/protocol.md §7)'],
+  [
+    'shardEpoch',
+    "this instance's /shardEpoch, the epoch of the current shard map; absent = 0 (docs/protocol.md §10.2)",
+  ],
+  [
+    'mapEpoch',
+    'the map epoch of the claim, as the write leaves /presence/$uid/mapEpoch; absent = 0 (docs/protocol.md §10.2)',
+  ],
   [
     'admittedHere',
     'an entry that exists already, or a claim the shard map admits here: shardEpoch - 1 <= mapEpoch <= shardEpoch and no fence movedOut >= mapEpoch (R1, §10.2)',
@@ -191,7 +197,7 @@ export function leaseExpired(key: Expr, entry: Snap): Expr {
   return named(`leaseExpired(${key.formula})`, lt(entry.child('lastSeen').val(), minus(now, num(STALE_AFTER_MS))));
 }
 
-/** A liveness check was asked, its deadline passed, and the entry did not renew since (§4.9). */
+/** A liveness check was asked, its deadline passed, and the entry did not renew since (docs/protocol.md §4.9). */
 export function missedPing(key: Expr, entry: Snap, ping: Snap): Expr {
   return named(
     `missedPing(${key.formula})`,
@@ -227,7 +233,7 @@ export function rejoinHeldForOther(rejoin: Snap, op: Expr): Expr {
   );
 }
 
-/** At the `rejoin` node: the reservation in `rejoin` (from `data`) no longer holds a slot (§4.11). */
+/** At the `rejoin` node: the reservation in `rejoin` (from `data`) no longer holds a slot (docs/protocol.md §4.11). */
 export function rejoinExpired(rejoin: Snap): Expr {
   return named('rejoinExpired', ge(now, plus(rejoin.child('at').val(), num(REJOIN_WINDOW_MS))));
 }
@@ -247,7 +253,7 @@ function matches(value: Expr, pattern: RegExp): Expr {
   return call(value, 'matches', regex(pattern));
 }
 
-/** At a node that must hold a deviceId (§3): `op`, an audit event's `deviceId`. */
+/** At a node that must hold a deviceId (docs/protocol.md §3): `op`, an audit event's `deviceId`. */
 export const isDeviceId = named('isDeviceId', and(newData.isString(), matches(newData.val(), DEVICE_ID_PATTERN)));
 
 /** A `$deviceId` key matches the pattern (a key is always a string). */

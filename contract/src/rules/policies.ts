@@ -1,6 +1,6 @@
 /**
  * The rules of the limit policies of docs/protocol.md §11 beyond the plan limit (which is the
- * `limitFor` piece): the replace form of a claim (§11.2, policy `evict-least-recent`) and the
+ * `limitFor` piece): the replace form of a claim (docs/protocol.md §11.2, policy `evict-least-recent`) and the
  * server-only per-user `policy`. presence.ts puts these into the `/presence/{uid}` rules; they live
  * here so each policy reads as one unit. `§N` is a section of docs/protocol.md.
  */
@@ -13,7 +13,7 @@ import { countBefore, entryAppears, entryDisappears, isDeviceId, isOneOf, opValu
 export type UserPath = (...keys: readonly PathKey[]) => PathKey[];
 
 /**
- * `isReplace`, seen from the rule at `at`: this write is the replace form of a claim (§11.2) — the
+ * `isReplace`, seen from the rule at `at`: this write is the replace form of a claim (docs/protocol.md §11.2) — the
  * entry named by `op` appears, the entry named by `replaced` disappears, and `count` keeps its value.
  * With invariant 1's rules (every entry created or removed needs `op` or `replaced` to name it, and a
  * write carries one of each), such a write swaps exactly one entry for one other.
@@ -35,19 +35,19 @@ export function isReplace(at: At, user: UserPath): Expr {
 
 /**
  * `accountFull`, at the new entry of a replace: before the write, the account had no free slot for
- * this device — `count`, plus a slot a rejoin reservation keeps for another device (§4.11), is at
+ * this device — `count`, plus a slot a rejoin reservation keeps for another device (docs/protocol.md §4.11), is at
  * least the limit — and was not above it. A replace is the answer to a full account, never a way to
- * skip a free slot, nor to get in while a lowered limit still has devices to shed (§5.5, §11.1).
+ * skip a free slot, nor to get in while a lowered limit still has devices to shed (docs/protocol.md §5.5, §11.1).
  */
 export function accountFull(at: At, user: UserPath, limit: Expr, deviceId: Expr, classFull?: Expr): Expr {
   const count = countBefore(at.data(user('count')));
   const reserved = cond(rejoinHeldForOther(at.newData(user('rejoin')), deviceId), num(1), num(0));
   const full = ge(plus(count, reserved), limit);
-  // §11.3: or the claimer's class is full and the victim is of that class (a replace within the class).
+  // docs/protocol.md §11.3: or the claimer's class is full and the victim is of that class (a replace within the class).
   return named('accountFull', and(classFull ? or(full, classFull) : full, le(count, limit)));
 }
 
-/** `/presence/{uid}/replaced`: the device the latest replace evicted (§11.2). */
+/** `/presence/{uid}/replaced`: the device the latest replace evicted (docs/protocol.md §11.2). */
 export function replacedRules(user: UserPath, isOwner: Expr): RuleEntry {
   const at = new At(user('replaced'));
   return location(
@@ -56,18 +56,18 @@ export function replacedRules(user: UserPath, isOwner: Expr): RuleEntry {
     rule(
       '.write',
       and(isOwner, isReplace(at, user)),
-      'Names the device a replace evicts (§11.2); written only in a write that is one: the entry it names disappears, the entry op names appears, count stays.',
+      'Names the device a replace evicts (docs/protocol.md §11.2); written only in a write that is one: the entry it names disappears, the entry op names appears, count stays.',
     ),
-    rule('.validate', isDeviceId, 'A deviceId (§3).'),
+    rule('.validate', isDeviceId, 'A deviceId (docs/protocol.md §3).'),
   );
 }
 
-/** `/presence/{uid}/policy`: an admin's per-user choice of what a claim on a full account does (§11.2). */
+/** `/presence/{uid}/policy`: an admin's per-user choice of what a claim on a full account does (docs/protocol.md §11.2). */
 export function policyRules(): RuleEntry {
   return location(
     'policy',
     undefined,
-    rule('.write', false, "Server only: an admin sets a user's policy (§11.2); clients follow it."),
-    rule('.validate', isOneOf(LIMIT_POLICIES), 'One of the limit policies (§11.2).'),
+    rule('.write', false, "Server only: an admin sets a user's policy (docs/protocol.md §11.2); clients follow it."),
+    rule('.validate', isOneOf(LIMIT_POLICIES), 'One of the limit policies (docs/protocol.md §11.2).'),
   );
 }

@@ -73,7 +73,7 @@ import {
 const $uid = identifier('$uid');
 const $deviceId = identifier('$deviceId');
 const ONE = num(1);
-/** The notice reasons a client may write (§4.10, §11.2); every other reason is the server's. */
+/** The notice reasons a client may write (docs/protocol.md §4.10, §11.2); every other reason is the server's. */
 const CLIENT_NOTICE_REASONS = ['swept', 'replaced'];
 const ZERO = num(0);
 
@@ -103,7 +103,7 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
           ),
         ),
       ),
-      'Invariant 1, count == the number of entries (§1): count moves by exactly one, and only with the entry named by op appearing (a claim, §4.2) or disappearing (a release, §4.6). A release whose entry is already gone is refused, so an onDisconnect release that runs after an eviction does not count twice.',
+      'Invariant 1, count == the number of entries (docs/protocol.md §1): count moves by exactly one, and only with the entry named by op appearing (a claim, §4.2) or disappearing (a release, §4.6). A release whose entry is already gone is refused, so an onDisconnect release that runs after an eviction does not count twice.',
     ),
     rule(
       '.validate',
@@ -118,7 +118,7 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
           ),
         ),
       ),
-      'Invariant 2, count <= limit (§1, §2, §11.1): no claim takes count above the limit, and a claim by another device than the one a rejoin reservation names counts that reserved slot as taken (§4.11); a decrease is always allowed, so releases still work after an admin lowered the limit (§5.5). The decrease is tested first so that a release never evaluates the plan claim (a malformed one is an evaluation error). The default limit is the last number in this rule.',
+      'Invariant 2, count <= limit (docs/protocol.md §1, §2, §11.1): no claim takes count above the limit, and a claim by another device than the one a rejoin reservation names counts that reserved slot as taken (docs/protocol.md §4.11); a decrease is always allowed, so releases still work after an admin lowered the limit (docs/protocol.md §5.5). The decrease is tested first so that a release never evaluates the plan claim (a malformed one is an evaluation error). The default limit is the last number in this rule.',
     ),
   );
 
@@ -133,22 +133,26 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
         newData.isString(),
         or(countMoves(atOp.data(user('count')), atOp.newData(user('count'))), isReplace(atOp, user)),
       ),
-      'op names the device of the claim or release it comes with, so it is only written together with a count move (§4.7), or in a replace, which swaps the entry it names for the one replaced names (§11.2).',
+      'op names the device of the claim or release it comes with, so it is only written together with a count move (docs/protocol.md §4.7), or in a replace, which swaps the entry it names for the one replaced names (docs/protocol.md §11.2).',
     ),
-    rule('.validate', isDeviceId, 'op is a deviceId (§3).'),
+    rule('.validate', isDeviceId, 'op is a deviceId (docs/protocol.md §3).'),
   );
 
   const generation = location(
     'generation',
     undefined,
-    rule('.write', false, 'Server only: a force login bumps it (§5.1); invariant 3 compares entries with it.'),
-    rule('.validate', and(newData.isNumber(), ge(newData.val(), ZERO)), 'An integer >= 0 (§2).'),
+    rule(
+      '.write',
+      false,
+      'Server only: a force login bumps it (docs/protocol.md §5.1); invariant 3 compares entries with it.',
+    ),
+    rule('.validate', and(newData.isNumber(), ge(newData.val(), ZERO)), 'An integer >= 0 (docs/protocol.md §2).'),
   );
   const notBefore = location(
     'notBefore',
     undefined,
-    rule('.write', false, 'Server only: the force-login cut-off, in seconds like auth_time (§5.1).'),
-    rule('.validate', newData.isNumber(), 'A number of seconds (§2).'),
+    rule('.write', false, 'Server only: the force-login cut-off, in seconds like auth_time (docs/protocol.md §5.1).'),
+    rule('.validate', newData.isNumber(), 'A number of seconds (docs/protocol.md §2).'),
   );
   const lastActive = location(
     'lastActive',
@@ -156,9 +160,9 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
     rule(
       '.write',
       and(isOwner($uid), isNow(newData.val())),
-      'Written with each claim and lease renewal, only as the server time, so the sweep finds users who went quiet (§4.4, §5.3).',
+      'Written with each claim and lease renewal, only as the server time, so the sweep finds users who went quiet (docs/protocol.md §4.4, §5.3).',
     ),
-    rule('.validate', newData.isNumber(), 'Milliseconds (§2).'),
+    rule('.validate', newData.isNumber(), 'Milliseconds (docs/protocol.md §2).'),
   );
 
   const planLimitNode = location(
@@ -167,9 +171,13 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
     rule(
       '.write',
       and(isOwner($uid), cond(hasPlanLimit, eq(newData.val(), planLimit), not(newData.exists()))),
-      "The server's copy of the plan limit (§11.1), for the operations that run without a token: a session writes its own token's claim, or removes the copy when its token carries none; no other value.",
+      "The server's copy of the plan limit (docs/protocol.md §11.1), for the operations that run without a token: a session writes its own token's claim, or removes the copy when its token carries none; no other value.",
     ),
-    rule('.validate', isLimit(MIN_DEVICE_LIMIT, MAX_DEVICE_LIMIT), 'An integer within the limit bounds (§7).'),
+    rule(
+      '.validate',
+      isLimit(MIN_DEVICE_LIMIT, MAX_DEVICE_LIMIT),
+      'An integer within the limit bounds (docs/protocol.md §7).',
+    ),
   );
 
   const rejoin = rejoinRules(user, $uid);
@@ -186,9 +194,9 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
         passesForceLoginGate(atPing.data(user('notBefore'))),
         noRecentPing(data),
       ),
-      "A liveness check (§4.9): stamped with the server time, by a session the force-login gate lets through, at most once per PING_DEADLINE_MS so no client can make the user's devices write in a loop.",
+      "A liveness check (docs/protocol.md §4.9): stamped with the server time, by a session the force-login gate lets through, at most once per PING_DEADLINE_MS so no client can make the user's devices write in a loop.",
     ),
-    rule('.validate', newData.isNumber(), 'Milliseconds (§2).'),
+    rule('.validate', newData.isNumber(), 'Milliseconds (docs/protocol.md §2).'),
   );
 
   const atNotice = new At(user('evicted', $deviceId));
@@ -218,7 +226,7 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
           ),
         ),
       ),
-      "The owner may delete a notice, and write one only in the write that removes its entry: swept in the client sweep of a stale entry (§4.10: it missed a liveness check or its lease ran out), replaced in a replace that names it (§11.2). Every other notice is the server's (§4.8).",
+      "The owner may delete a notice, and write one only in the write that removes its entry: swept in the client sweep of a stale entry (docs/protocol.md §4.10: it missed a liveness check or its lease ran out), replaced in a replace that names it (docs/protocol.md §11.2). Every other notice is the server's (docs/protocol.md §4.8).",
     ),
     rule(
       '.validate',
@@ -228,12 +236,16 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
         isNow(newData.child('at').val()),
         eq(newData.child('generation').val(), currentGeneration(atNotice.data(user('generation')))),
       ),
-      'A client-written notice is exactly { reason: swept or replaced, at: now, generation: the current one } (§4.10, §11.2); checked as a whole so no field can be left out.',
+      'A client-written notice is exactly { reason: swept or replaced, at: now, generation: the current one } (docs/protocol.md §4.10, §11.2); checked as a whole so no field can be left out.',
     ),
     location(
       'reason',
       undefined,
-      rule('.validate', isOneOf(CLIENT_NOTICE_REASONS), 'Clients only sweep (§4.10) and replace (§11.2).'),
+      rule(
+        '.validate',
+        isOneOf(CLIENT_NOTICE_REASONS),
+        'Clients only sweep (docs/protocol.md §4.10) and replace (docs/protocol.md §11.2).',
+      ),
     ),
     location('at', undefined, rule('.validate', isNow(newData.val()), 'The server time of the sweep.')),
     location(
@@ -242,10 +254,10 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
       rule(
         '.validate',
         eq(newData.val(), currentGeneration(atNotice.child('generation').data(user('generation')))),
-        'The generation the sweep happened in (§4.8).',
+        'The generation the sweep happened in (docs/protocol.md §4.8).',
       ),
     ),
-    location('$other', undefined, rule('.validate', false, 'No other field (§2).')),
+    location('$other', undefined, rule('.validate', false, 'No other field (docs/protocol.md §2).')),
   );
 
   const atEntry = new At(user('devices', $deviceId));
@@ -254,7 +266,7 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
   const countAfterEntry = countAfter(atEntry.newData(user('count')));
   const countBeforeEntry = countBefore(atEntry.data(user('count')));
   const generationNow = currentGeneration(atEntry.data(user('generation')));
-  // §11.3: the classes of the two entries of a replace, seen from the one being written.
+  // docs/protocol.md §11.3: the classes of the two entries of a replace, seen from the one being written.
   const victimOf = named('replaced', atEntry.newData(user('replaced')).val());
   const newClass = classOf($deviceId, newData);
   const victimClass = classOf(victimOf, atEntry.data(user('devices', victimOf)));
@@ -322,12 +334,12 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
           ),
         ),
       ),
-      'Five ways to write an entry. A claim (§4.2) creates it with count + 1 and op == its id (invariant 1), in the current generation (invariant 3), stamped now, past the force-login gate; a replace (§11.2) creates it the same way on a full account, with count unchanged and the entry replaced names removed. A release (§4.6) removes it with count - 1 and op == its id; a replace removes the entry it names in replaced, with its replaced notice, while the entry op names appears. A renewal or label change (§4.4, §4.5) keeps claimedAt, generation and platform, and sets lastSeen only to now.',
+      'Five ways to write an entry. A claim (docs/protocol.md §4.2) creates it with count + 1 and op == its id (invariant 1), in the current generation (invariant 3), stamped now, past the force-login gate; a replace (docs/protocol.md §11.2) creates it the same way on a full account, with count unchanged and the entry replaced names removed. A release (docs/protocol.md §4.6) removes it with count - 1 and op == its id; a replace removes the entry it names in replaced, with its replaced notice, while the entry op names appears. A renewal or label change (docs/protocol.md §4.4, §4.5) keeps claimedAt, generation and platform, and sets lastSeen only to now.',
     ),
     rule(
       '.validate',
       and(deviceIdKey($deviceId), isCompleteEntry, admittedHere(atEntry, user)),
-      'The key is a deviceId (§3); all five fields (§2); a new entry only where the shard map admits this claim (R1, §10.2).',
+      'The key is a deviceId (docs/protocol.md §3); all five fields (docs/protocol.md §2); a new entry only where the shard map admits this claim (R1, §10.2).',
     ),
     location(
       'claimedAt',
@@ -335,7 +347,7 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
       rule(
         '.validate',
         and(newData.isNumber(), cond(data.exists(), eq(newData.val(), data.val()), isNow(newData.val()))),
-        'Set to the server time at the claim; never changes (§2).',
+        'Set to the server time at the claim; never changes (docs/protocol.md §2).',
       ),
     ),
     location(
@@ -344,7 +356,7 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
       rule(
         '.validate',
         and(newData.isNumber(), or(isNow(newData.val()), eq(newData.val(), data.val()))),
-        'Only ever set to the server time (§4.4).',
+        'Only ever set to the server time (docs/protocol.md §4.4).',
       ),
     ),
     location(
@@ -360,7 +372,7 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
             eq(newData.val(), currentGeneration(atEntry.child('generation').root(user('generation')))),
           ),
         ),
-        'Invariant 3: the generation at claim time; never changes (§1, §2).',
+        'Invariant 3: the generation at claim time; never changes (docs/protocol.md §1, §2).',
       ),
     ),
     location(
@@ -369,28 +381,28 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
       rule(
         '.validate',
         and(isPlatform(platforms), or(not(data.exists()), eq(newData.val(), data.val()))),
-        'One of the configured platforms; never changes (§2).',
+        'One of the configured platforms; never changes (docs/protocol.md §2).',
       ),
     ),
     location(
       'label',
       undefined,
-      rule('.validate', isLabel, 'A display string, LABEL_MIN_LENGTH to LABEL_MAX_LENGTH long (§2).'),
+      rule('.validate', isLabel, 'A display string, LABEL_MIN_LENGTH to LABEL_MAX_LENGTH long (docs/protocol.md §2).'),
     ),
     entryClassRule(),
-    location('$other', undefined, rule('.validate', false, 'No other field (§2).')),
+    location('$other', undefined, rule('.validate', false, 'No other field (docs/protocol.md §2).')),
   );
 
   return location(
     paths.presence,
-    `/${paths.presence}/{uid}: the user's device counter, entries and eviction notices (§2). Only the owner reads it; the server (firebase-admin) bypasses these rules and keeps the same invariants by construction (§5).`,
+    `/${paths.presence}/{uid}: the user's device counter, entries and eviction notices (docs/protocol.md §2). Only the owner reads it; the server (firebase-admin) bypasses these rules and keeps the same invariants by construction (docs/protocol.md §5).`,
     location(
       '$uid',
       undefined,
       rule(
         '.read',
         isOwner($uid),
-        'The owner reads the whole node: count, generation, entries, notices, ping (§4.1, §8).',
+        'The owner reads the whole node: count, generation, entries, notices, ping (docs/protocol.md §4.1, §8).',
       ),
       count,
       opNode,
@@ -405,10 +417,14 @@ export function presenceRules({ paths, defaultLimit, platforms }: RulesOptions):
       ...requestRules(user, isOwner($uid), platforms),
       policyRules(),
       ...shardNodeRules(user, isOwner($uid)),
-      location('evicted', 'Eviction notices (§4.8).', notice),
-      location('devices', 'One entry per device holding a slot (§2).', entry),
-      location('$other', undefined, rule('.validate', false, 'No other child of the presence node (§2).')),
+      location('evicted', 'Eviction notices (docs/protocol.md §4.8).', notice),
+      location('devices', 'One entry per device holding a slot (docs/protocol.md §2).', entry),
+      location(
+        '$other',
+        undefined,
+        rule('.validate', false, 'No other child of the presence node (docs/protocol.md §2).'),
+      ),
     ),
-    indexOn(['lastActive'], 'The scheduled sweep queries orderByChild(lastActive) (§5.3).'),
+    indexOn(['lastActive'], 'The scheduled sweep queries orderByChild(lastActive) (docs/protocol.md §5.3).'),
   );
 }

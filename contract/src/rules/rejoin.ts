@@ -59,15 +59,19 @@ export function rejoinRules(user: (...keys: readonly PathKey[]) => PathKey[], $u
           ),
         ),
       ),
-      "The rejoin reservation (§4.11): written only with the release of the device it names (the onDisconnect release writes it; a newer one replaces an older one); removed by that device's own claim, or by anyone once it expired (or when there is none), so no other device can clear a reservation to take the slot.",
+      "The rejoin reservation (docs/protocol.md §4.11): written only with the release of the device it names (the onDisconnect release writes it; a newer one replaces an older one); removed by that device's own claim, or by anyone once it expired (or when there is none), so no other device can clear a reservation to take the slot.",
     ),
     rule(
       '.validate',
       newData.hasChildren(REJOIN_FIELDS),
-      'Exactly { deviceId, at } (§2); checked as a whole so no field can be left out.',
+      'Exactly { deviceId, at } (docs/protocol.md §2); checked as a whole so no field can be left out.',
     ),
-    location('deviceId', undefined, rule('.validate', isDeviceId, 'The device whose slot is kept (§3).')),
+    location(
+      'deviceId',
+      undefined,
+      rule('.validate', isDeviceId, 'The device whose slot is kept (docs/protocol.md §3).'),
+    ),
     location('at', undefined, rule('.validate', isNow(newData.val()), 'The server time of the release.')),
-    location('$other', undefined, rule('.validate', false, 'No other field (§2).')),
+    location('$other', undefined, rule('.validate', false, 'No other field (docs/protocol.md §2).')),
   );
 }

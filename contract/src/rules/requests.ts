@@ -39,7 +39,7 @@ export type UserPath = (...keys: readonly PathKey[]) => PathKey[];
 const $slot = identifier('$slot');
 const REQUEST_FIELDS = ['deviceId', 'label', 'platform', 'at'];
 
-/** `requestExpired(r)`: the request in `r` (which exists) is REQUEST_TTL_MS old (§11.4). */
+/** `requestExpired(r)`: the request in `r` (which exists) is REQUEST_TTL_MS old (docs/protocol.md §11.4). */
 function requestExpired(request: Snap): Expr {
   return named('requestExpired', lt(request.child('at').val(), minus(now, num(REQUEST_TTL_MS))));
 }
@@ -49,7 +49,7 @@ function requestOpen(request: Snap): Expr {
   return and(request.exists(), not(requestExpired(request)));
 }
 
-/** `noRecentRequest`: no request was made, or the last one is REQUEST_INTERVAL_MS old (§11.4). */
+/** `noRecentRequest`: no request was made, or the last one is REQUEST_INTERVAL_MS old (docs/protocol.md §11.4). */
 function noRecentRequest(requestedAt: Snap): Expr {
   return named(
     'noRecentRequest',
@@ -108,14 +108,14 @@ export function requestRules(user: UserPath, isOwner: Expr, platforms: readonly 
 
   const requests = location(
     'requests',
-    'Sign-in requests (§11.4).',
+    'Sign-in requests (docs/protocol.md §11.4).',
     location(
       '$slot',
       undefined,
       rule(
         '.write',
         and(isOwner, or(not(newData.exists()), create, answer)),
-        'A request (§11.4): made by a device that holds no slot, in a free or expired slot, with no other open request of its own, at most once per REQUEST_INTERVAL_MS; answered once by a device that holds a slot, before it expires, an approval only together with the requester entry; deleted by any session of the user (cleanup, withdrawal).',
+        'A request (docs/protocol.md §11.4): made by a device that holds no slot, in a free or expired slot, with no other open request of its own, at most once per REQUEST_INTERVAL_MS; answered once by a device that holds a slot, before it expires, an approval only together with the requester entry; deleted by any session of the user (cleanup, withdrawal).',
       ),
       rule(
         '.validate',
@@ -125,15 +125,19 @@ export function requestRules(user: UserPath, isOwner: Expr, platforms: readonly 
         ),
         'One of MAX_PENDING_REQUESTS slots; deviceId, label, platform and at present.',
       ),
-      location('deviceId', undefined, rule('.validate', isDeviceId, 'The requesting device (§3).')),
-      location('label', undefined, rule('.validate', isLabel, 'As an entry label (§2).')),
-      location('platform', undefined, rule('.validate', isPlatform(platforms), 'As an entry platform (§2).')),
+      location('deviceId', undefined, rule('.validate', isDeviceId, 'The requesting device (docs/protocol.md §3).')),
+      location('label', undefined, rule('.validate', isLabel, 'As an entry label (docs/protocol.md §2).')),
+      location(
+        'platform',
+        undefined,
+        rule('.validate', isPlatform(platforms), 'As an entry platform (docs/protocol.md §2).'),
+      ),
       entryClassRule(),
       location('at', undefined, rule('.validate', newData.isNumber(), 'The server time of the request.')),
       location('answer', undefined, rule('.validate', isOneOf(REQUEST_ANSWERS), 'approved or refused.')),
       location('answeredBy', undefined, rule('.validate', isDeviceId, 'The device that answered.')),
       location('answeredAt', undefined, rule('.validate', newData.isNumber(), 'The server time of the answer.')),
-      location('$other', undefined, rule('.validate', false, 'No other field (§11.4).')),
+      location('$other', undefined, rule('.validate', false, 'No other field (docs/protocol.md §11.4).')),
     ),
   );
   const requestedAt = location(
@@ -142,7 +146,7 @@ export function requestRules(user: UserPath, isOwner: Expr, platforms: readonly 
     rule(
       '.write',
       and(isOwner, isNow(newData.val()), noRecentRequest(data)),
-      'The server time of the latest request (§11.4): at most one per REQUEST_INTERVAL_MS, so no device can flood the others with requests.',
+      'The server time of the latest request (docs/protocol.md §11.4): at most one per REQUEST_INTERVAL_MS, so no device can flood the others with requests.',
     ),
     rule('.validate', newData.isNumber(), 'Milliseconds.'),
   );

@@ -26,7 +26,7 @@ export const forceLogin = onCall(
       planLimit: caller.planLimit,
       ...data,
     };
-    // §10.3: on the instance that holds the caller's presence, decided in the force login's own
+    // docs/protocol.md §10.3: on the instance that holds the caller's presence, decided in the force login's own
     // transaction during a migration; then its cut-off follows the user to the other instance.
     const result = await onPresenceInstance(caller.uid, (db, servedHere) =>
       forceLoginDevice(db, forceLoginRequest, servedHere),

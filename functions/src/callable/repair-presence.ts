@@ -1,7 +1,7 @@
 /**
  * Callable `repairPresence({ uid? })` (docs/protocol.md §5.4): put `count == entries <= limit` right
  * again for the caller's own uid, or for any uid when the caller is an admin (custom claim
- * `admin: true`). Drift cannot come from a client write (the rules keep §1 on every one); the client
+ * `admin: true`). Drift cannot come from a client write (the rules keep docs/protocol.md §1 on every one); the client
  * module calls this when a drifted `count` blocks a claim. Answers `{ uid, changed, count, evicted }`.
  * It acts on the instance that holds the target's presence (docs/protocol.md §10, §10.3 in a migration).
  */
@@ -28,7 +28,7 @@ export const repairPresence = onCall(
   withHttpsErrors<unknown, RepairPresenceResult>(async (request) => {
     const caller = requireCaller(request.auth);
     const uid = repairTarget(caller, parseRepairPresenceData(request.data));
-    // §11.1: the owner's token carries their plan limit; an admin repairing another user has only
+    // docs/protocol.md §11.1: the owner's token carries their plan limit; an admin repairing another user has only
     // the server's copy of it, which the repair reads from the presence node.
     const own = uid === caller.uid;
     const result = await onPresenceInstance(uid, (db, servedHere) =>

@@ -3,7 +3,7 @@
  * ID token has the custom claim `admin: true` (set with the Admin SDK's `setCustomUserClaims`).
  * `limit` is an integer 0..100, or null to return the user to the default. The limit is written on
  * the user's database instance (docs/protocol.md §10), where the rules of their claims read it; during a
- * shard migration on both of the user's instances (§10.3).
+ * shard migration on both of the user's instances (docs/protocol.md §10.3).
  */
 import { onCall } from 'firebase-functions/v2/https';
 import { PresenceError } from '../core/errors';
@@ -21,7 +21,7 @@ export const setDeviceLimit = onCall(
       throw new PresenceError('permission-denied', 'Only an admin (custom claim admin: true) may set device limits.');
     }
     const { uid, limit } = parseSetDeviceLimitData(request.data);
-    // §10.3: during a migration the limit is on both of the user's instances before either enforces
+    // docs/protocol.md §10.3: during a migration the limit is on both of the user's instances before either enforces
     // it, so whichever serves the user next applies it and not the default.
     const others = presenceDatabasesOfUser(uid);
     if (others.length > 1) {

@@ -1,7 +1,7 @@
 /**
  * The audit trail `/presenceEvents/{uid}/{pushId}` (docs/protocol.md §6): the shape of an event, the
  * events the server's own removals record, and which keys to trim so at most PRESENCE_EVENTS_MAX
- * remain. Clients write `claimed`, `released` and `swept` events with their own operations (§6);
+ * remain. Clients write `claimed`, `released` and `swept` events with their own operations (docs/protocol.md §6);
  * the server records only what it does itself.
  */
 import { AUDIT_REASON_MAX_LENGTH, type AuditEventType, type TimestampValue } from './contract';
@@ -22,7 +22,7 @@ export function auditEvent(type: AuditEventType, deviceId: string, at: Timestamp
   return { type, deviceId, at, reason: reason.slice(0, AUDIT_REASON_MAX_LENGTH) };
 }
 
-/** One event per entry the server removed: `swept` for stale entries, `evicted` otherwise (§6). */
+/** One event per entry the server removed: `swept` for stale entries, `evicted` otherwise (docs/protocol.md §6). */
 export function auditEventsForRemovals(removed: readonly Removal[], at: TimestampValue): AuditEvent[] {
   return removed.map(({ deviceId, reason }) =>
     reason === 'swept' ? auditEvent('swept', deviceId, at, 'stale') : auditEvent('evicted', deviceId, at, reason),

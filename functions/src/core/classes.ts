@@ -8,7 +8,7 @@ import { DEVICE_CLASSES, isDeviceClass, isDeviceLimit, platformClass, type Devic
 import { isJsonObject, type DeviceSlot, type JsonObject } from './presence';
 import { compareByClaim } from './eviction';
 
-/** `/presence/{uid}/classLimits` as a map of valid limits (§11.3); anything else is ignored. */
+/** `/presence/{uid}/classLimits` as a map of valid limits (docs/protocol.md §11.3); anything else is ignored. */
 export function classLimitsOf(presence: unknown): Partial<Record<DeviceClass, number>> {
   const raw = isJsonObject(presence) && isJsonObject(presence.classLimits) ? presence.classLimits : {};
   const limits: Partial<Record<DeviceClass, number>> = {};

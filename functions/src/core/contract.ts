@@ -32,7 +32,7 @@ export type { AuditEventType, Platform } from '@device-limit/contract';
 export const UID_MAX_LENGTH = 128;
 export const FORBIDDEN_KEY_CHARACTERS = /[.$#[\]/\u0000-\u001f\u007f]/;
 
-/** Why the server removed an entry; written to `/presence/{uid}/evicted/{deviceId}/reason` (§4.8). */
+/** Why the server removed an entry; written to `/presence/{uid}/evicted/{deviceId}/reason` (docs/protocol.md §4.8). */
 export type EvictionReason = NoticeReason;
 
 /** The database's `timestamp` server value as it goes over the wire (ServerValue.TIMESTAMP). */

@@ -3,7 +3,7 @@
  * evicted in one write — `generation` bumped, the other entries removed with eviction notices,
  * `count` = 1, `lastActive` = now (the caller's claim, §4.4), and `notBefore` raised to the caller's
  * `auth_time` so that every session that signed in earlier is shut out by the rules gate even if its
- * client ignores the eviction. Notices older than EVICTION_NOTICE_TTL_MS are dropped (§5).
+ * client ignores the eviction. Notices older than EVICTION_NOTICE_TTL_MS are dropped (docs/protocol.md §5).
  */
 import { platformClass, type DeviceClass } from '@device-limit/contract';
 import { classCounts, classesTracked, entryClass } from './classes';
@@ -26,7 +26,7 @@ export interface ForceLoginInput {
    */
   readonly planLimit?: number | null;
   /**
-   * The class the caller's device declares (§11.3; checked against its platform by the callable).
+   * The class the caller's device declares (docs/protocol.md §11.3; checked against its platform by the callable).
    * Without it, a user whose classes are tracked gets the platform's class.
    */
   readonly deviceClass?: DeviceClass;
@@ -91,7 +91,7 @@ export function planForceLogin(current: unknown, input: ForceLoginInput): ForceL
       },
     },
   };
-  // §11.3: the one remaining entry is the only one its class counts.
+  // docs/protocol.md §11.3: the one remaining entry is the only one its class counts.
   if (tracked || deviceClass !== undefined) {
     const entry = (next.devices as JsonObject)[input.deviceId];
     const counts = classCounts(current, [{ deviceId: input.deviceId, entry }]);

@@ -40,7 +40,7 @@ export function deviceLimitFor(
 }
 
 /**
- * The server's copy `/presence/{uid}/planLimit` (§11.1), or null when absent. The rules only let a
+ * The server's copy `/presence/{uid}/planLimit` (docs/protocol.md §11.1), or null when absent. The rules only let a
  * client write its own token's valid claim there; anything else (an admin's hand edit) is ignored,
  * as the rules ignore a malformed claim.
  */

@@ -26,7 +26,7 @@ export function deviceSlots(presence: unknown): DeviceSlot[] {
   return Object.entries(presence.devices).map(([deviceId, entry]) => ({ deviceId, entry }));
 }
 
-/** `/presence/{uid}/generation`; absent (or not a number) means 0 (protocol §2). */
+/** `/presence/{uid}/generation`; absent (or not a number) means 0 (protocol docs/protocol.md §2). */
 export function generationOf(presence: unknown): number {
   return (isJsonObject(presence) ? finiteNumber(presence.generation) : undefined) ?? 0;
 }

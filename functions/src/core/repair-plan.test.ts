@@ -141,7 +141,7 @@ describe('planRepair as the sweep (docs/protocol.md §5.3)', () => {
   });
 
   it('raises a lastActive older than a fresh entry, so the user leaves the query until it goes stale', () => {
-    // A label change (§4.5) moves lastSeen without lastActive.
+    // A label change (docs/protocol.md §4.5) moves lastSeen without lastActive.
     const presence = { count: 1, lastActive: 100, devices: { fresh000: entry(1, 5000) } };
     const plan = planRepair(presence, { ...base, staleBefore: 1000 });
     expect(plan).toMatchObject({ changed: true, removed: [], next: { count: 1, lastActive: 5000 } });

@@ -1,5 +1,5 @@
 /**
- * The repair plan (docs/protocol.md §5.4), which the sweep (§5.3) and the limit enforcement (§5.5)
+ * The repair plan (docs/protocol.md §5.4), which the sweep (docs/protocol.md §5.3) and the limit enforcement (docs/protocol.md §5.5)
  * run with their own options: given the current `/presence/{uid}` value, what it must become so that
  * `count` equals the number of entries and no more than `limit` entries remain. Pure, so that it can
  * run inside a transaction's update function, which the SDK may call several times (once per
@@ -28,14 +28,14 @@ export interface Removal {
 }
 
 export interface PresencePlan {
-  /** When false the transaction aborts: no write (§5.4 "if nothing changed: abort"). */
+  /** When false the transaction aborts: no write (docs/protocol.md §5.4 "if nothing changed: abort"). */
   readonly changed: boolean;
   /** The value to write when `changed` (null removes the node). */
   readonly next: JsonObject | null;
   readonly removed: readonly Removal[];
   readonly countBefore: unknown;
   readonly countAfter: number;
-  /** Eviction notices and expired sign-in requests (§11.4) dropped by this write. */
+  /** Eviction notices and expired sign-in requests (docs/protocol.md §11.4) dropped by this write. */
   readonly noticesDropped: number;
   /** The limit the plan enforced. */
   readonly limit: number;
@@ -69,12 +69,12 @@ export interface RepairOptions {
   /** The reason recorded for over-limit evictions: `limit-lowered` for §5.5. */
   readonly overLimitReason?: 'over-limit' | 'limit-lowered';
   /**
-   * Sweep only (§5.3): entries with `lastSeen < staleBefore` are removed with reason `swept`, `op`
+   * Sweep only (docs/protocol.md §5.3): entries with `lastSeen < staleBefore` are removed with reason `swept`, `op`
    * names the last removed entry, and `lastActive` is maintained (see `sweptLastActive`).
    */
   readonly staleBefore?: number;
   /**
-   * §11.3 `setClassLimits`: the per-class limits to set (null removes them) in the same write, which
+   * docs/protocol.md §11.3 `setClassLimits`: the per-class limits to set (null removes them) in the same write, which
    * then classifies, recounts and evicts by them.
    */
   readonly classLimits?: JsonObject | null;
@@ -88,7 +88,7 @@ export function countMatches(count: unknown, entries: number): boolean {
 /**
  * The notices of `current` whose `at` is not older than `dropBefore` (docs/protocol.md §5: every
  * server transaction drops notices older than EVICTION_NOTICE_TTL_MS). A notice without a numeric
- * `at` cannot be compared with a claim (§4.8), so it is dropped too.
+ * `at` cannot be compared with a claim (docs/protocol.md §4.8), so it is dropped too.
  */
 export function keepRecentNotices(current: unknown, dropBefore: number): { notices: JsonObject; dropped: number } {
   const notices: JsonObject = {};
@@ -126,7 +126,7 @@ export function composePresence(
   options: ComposeOptions,
 ): { next: JsonObject; noticesDropped: number } {
   const { notices, dropped: noticesDropped } = keepRecentNotices(current, noticeCutoff(options.now));
-  // §11.4: expired sign-in requests go with the old notices.
+  // docs/protocol.md §11.4: expired sign-in requests go with the old notices.
   const { requests, dropped: requestsDropped } = keepOpenRequests(current, options.now);
   const dropped = noticesDropped + requestsDropped;
   for (const { deviceId, reason } of options.removed) {
@@ -134,7 +134,7 @@ export function composePresence(
     notices[deviceId] = notice;
   }
   const next: JsonObject = { ...current, count: options.remaining.length };
-  // §11.3: a user whose classes are tracked gets class counters that match the remaining entries.
+  // docs/protocol.md §11.3: a user whose classes are tracked gets class counters that match the remaining entries.
   if (classesTracked(current)) {
     const counts = classCounts(current, options.remaining);
     if (counts === undefined) delete next.classCount;
@@ -169,7 +169,7 @@ export function sweptLastActive(current: JsonObject, remaining: readonly DeviceS
   return lastActive !== undefined && lastActive >= newest ? lastActive : newest;
 }
 
-/** `current` with the class limits `setClassLimits` writes (§11.3); unchanged when none are given. */
+/** `current` with the class limits `setClassLimits` writes (docs/protocol.md §11.3); unchanged when none are given. */
 function withClassLimits(current: unknown, classLimits: JsonObject | null | undefined): unknown {
   if (classLimits === undefined) return current;
   const base: JsonObject = isJsonObject(current) ? { ...current } : {};
@@ -200,7 +200,7 @@ export function planRepair(input: unknown, options: RepairOptions): PresencePlan
   const sweeping = options.staleBefore !== undefined;
   const removed: Removal[] = [];
   const slots = deviceSlots(current);
-  // §11.3: with class limits set, an entry claimed before them is given its platform's class.
+  // docs/protocol.md §11.3: with class limits set, an entry claimed before them is given its platform's class.
   let remaining = classifySlots(current, slots);
   const classified = remaining.some((slot, i) => slot.entry !== slots[i]?.entry);
   if (options.staleBefore !== undefined) {
@@ -216,7 +216,7 @@ export function planRepair(input: unknown, options: RepairOptions): PresencePlan
   const overLimitReason = options.overLimitReason ?? (planLowered ? 'limit-lowered' : 'over-limit');
   for (const deviceId of extras) removed.push({ deviceId, reason: overLimitReason });
   remaining = remaining.filter((slot) => !extras.has(slot.deviceId));
-  // §11.3: then no class above its limit, the most recently claimed of the class first.
+  // docs/protocol.md §11.3: then no class above its limit, the most recently claimed of the class first.
   const classExtras = new Set(chooseClassEvictions(remaining, classLimitsOf(current)));
   for (const deviceId of classExtras) removed.push({ deviceId, reason: overLimitReason });
   remaining = remaining.filter((slot) => !classExtras.has(slot.deviceId));

@@ -1,7 +1,7 @@
 /**
  * Sign-in requests on the server (docs/protocol.md §11.4): the server answers none (an active device
  * does), but its transactions drop requests older than REQUEST_TTL_MS, answered or not, as they drop
- * old eviction notices (§5), so a user's request slots do not fill with stale ones. Pure.
+ * old eviction notices (docs/protocol.md §5), so a user's request slots do not fill with stale ones. Pure.
  */
 import { REQUEST_TTL_MS } from '@device-limit/contract';
 import { isJsonObject, type JsonObject } from './presence';

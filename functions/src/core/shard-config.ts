@@ -3,7 +3,7 @@
  * parameter as a list of instance names, and the URL the Admin SDK opens each instance at. Pure, so
  * it unit-tests without a database; `database/instances.ts` applies it.
  *
- * The map is `PRESENCE_INSTANCES`, `PRESENCE_INSTANCES_EPOCH` and, while a migration runs (§10.3),
+ * The map is `PRESENCE_INSTANCES`, `PRESENCE_INSTANCES_EPOCH` and, while a migration runs (docs/protocol.md §10.3),
  * `PRESENCE_INSTANCES_PREVIOUS`: the same `{ instances, epoch, previous }` every client is given.
  */
 import {
@@ -19,7 +19,7 @@ import {
 
 /**
  * `PRESENCE_INSTANCES`: instance names separated by commas (spaces around them are ignored). Empty:
- * no sharding, every user on the project's default database — as before §10. Throws a ShardMapError
+ * no sharding, every user on the project's default database — as before docs/protocol.md §10. Throws a ShardMapError
  * (code `invalid-instance`, `duplicate-instance`, …) naming the parameter.
  */
 export function parsePresenceInstances(value: string | undefined): readonly string[] | null {
@@ -42,8 +42,8 @@ export interface PresenceShardParams {
 }
 
 /**
- * The shard map (§10.2) of the three parameters, or null when `PRESENCE_INSTANCES` is empty (every
- * user on the default database, as before §10). The defaults (empty epoch and previous) are the map
+ * The shard map (docs/protocol.md §10.2) of the three parameters, or null when `PRESENCE_INSTANCES` is empty (every
+ * user on the default database, as before docs/protocol.md §10). The defaults (empty epoch and previous) are the map
  * without a migration. Throws a ShardMapError naming the parameter: `invalid-epoch` for an epoch that
  * is not a plain integer, `invalid-previous` for a previous list without a list to migrate to or with
  * epoch 0 (the first map has nothing to migrate from), the codes of `validateInstances` for a list.
@@ -98,7 +98,7 @@ export function instancesInUse(map: ShardMap): readonly string[] {
  * Inside a transaction on `/presence/{uid}` of the user's previous instance: whether previous still
  * serves the user, by `shardStep(…, 'server')` on what the transaction sees. The server never fences:
  * previous serves until a client (or the finishing job) wrote `movedOut = epoch` there, so functions on
- * the new map act like clients that have not fetched it yet (§10.5 step 3). A fence above the epoch
+ * the new map act like clients that have not fetched it yet (docs/protocol.md §10.5 step 3). A fence above the epoch
  * means a newer map exists than the one the functions were deployed with: a ShardMapError
  * (`invalid-epoch`), because acting on either instance could put the user's entries on an instance
  * that map closed.
@@ -127,7 +127,7 @@ export function previousStillServes(uid: string, map: ShardMap, current: unknown
   return step.kind === 'serve' && step.instance === shardPlacement(uid, map).previous;
 }
 
-/** `<instance>.firebaseio.com` or `<instance>.<region>.firebasedatabase.app` (§10.2). */
+/** `<instance>.firebaseio.com` or `<instance>.<region>.firebasedatabase.app` (docs/protocol.md §10.2). */
 const PRODUCTION_HOST = /^([a-z][a-z0-9-]*)\.(?:firebaseio\.com|([a-z]+-[a-z]+[0-9]+)\.firebasedatabase\.app)$/;
 
 /** What a database URL says about its instance: its name, and its location when not us-central1. */

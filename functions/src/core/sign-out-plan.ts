@@ -1,7 +1,7 @@
 /**
  * Sign out one device (docs/protocol.md §5.2): remove that entry, recount, name it in `op`, and
  * leave an eviction notice with reason `signed-out` in the same write; like every server
- * transaction it drops notices older than EVICTION_NOTICE_TTL_MS (§5).
+ * transaction it drops notices older than EVICTION_NOTICE_TTL_MS (docs/protocol.md §5).
  */
 import type { TimestampValue } from './contract';
 import { deviceSlots, generationOf, isJsonObject, type JsonObject } from './presence';

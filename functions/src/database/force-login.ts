@@ -42,7 +42,7 @@ export async function forceLoginDevice(
   request: ForceLoginRequest,
   servedHere?: ServedHere,
 ): Promise<ForceLoginResult> {
-  // §11.1: the override, else the caller's plan (or, without one given, the server's copy), else the default.
+  // docs/protocol.md §11.1: the override, else the caller's plan (or, without one given, the server's copy), else the default.
   const sources = {
     override: await readLimitOverride(db, request.uid),
     defaultLimit: deviceLimitConfig.defaultLimit,

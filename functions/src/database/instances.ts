@@ -1,11 +1,11 @@
 /**
  * The database instances the functions work on (docs/protocol.md §10). `PRESENCE_INSTANCES` (a
  * firebase-functions parameter: `functions/.env`, `.env.<project>`, or the prompt of `firebase deploy`)
- * lists the instances users are spread over; the shard map of §10.1 (`shardFor`) picks each user's.
- * Empty (the default): every user on the project's default database, as before §10.
+ * lists the instances users are spread over; the shard map of docs/protocol.md §10.1 (`shardFor`) picks each user's.
+ * Empty (the default): every user on the project's default database, as before docs/protocol.md §10.
  *
  * `PRESENCE_INSTANCES_EPOCH` and `PRESENCE_INSTANCES_PREVIOUS` give the map's epoch and, during a
- * migration (§10.3), the list before it: the same `{ instances, epoch, previous }` the clients get.
+ * migration (docs/protocol.md §10.3), the list before it: the same `{ instances, epoch, previous }` the clients get.
  *
  * Callables act on the instance that holds the caller's or the target's presence (`onPresenceInstance`),
  * the sweep on every instance in use, and triggers write back to the instance that fired (they listen
@@ -83,7 +83,7 @@ export function databaseOfInstance(instance: string): Database {
 }
 
 /**
- * The user's home under `PRESENCE_INSTANCES` (§10.1), or null for "the default database". During a
+ * The user's home under `PRESENCE_INSTANCES` (docs/protocol.md §10.1), or null for "the default database". During a
  * migration a user may still be served by their previous instance: see `onPresenceInstance`.
  */
 export function presenceInstanceFor(uid: string): string | null {
@@ -92,7 +92,7 @@ export function presenceInstanceFor(uid: string): string | null {
 }
 
 /**
- * The Database of `uid`'s home (§10.1), resolved without a read. During a migration it is not
+ * The Database of `uid`'s home (docs/protocol.md §10.1), resolved without a read. During a migration it is not
  * necessarily where the user's devices are (they may still be on their previous instance until they
  * leave, §10.3); the callables use `onPresenceInstance`, which decides in the transaction.
  */
@@ -111,7 +111,7 @@ function migrationOf(uid: string): { map: ShardMap; previous: Database; home: Da
 }
 
 /**
- * Runs a server operation on the instance that holds `uid`'s presence (§10.3, "Server operations").
+ * Runs a server operation on the instance that holds `uid`'s presence (docs/protocol.md §10.3, "Server operations").
  * Without a migration that moves the user: on their instance. During one: on previous, with a check
  * made inside the operation's own transaction there (`ServedHere`) — while previous has no fence of
  * this epoch it keeps serving the user (the server never fences: functions on the new map act like
@@ -148,12 +148,12 @@ export async function onPresenceInstance<R>(
     // A newer map moved the user on: acting on either instance of this one could double their slots.
     throw new PresenceError('failed-precondition', stale instanceof Error ? stale.message : String(stale));
   }
-  // The fence never goes away (§10.2 R2), so once seen the user is home's for this epoch.
+  // The fence never goes away (docs/protocol.md §10.2 R2), so once seen the user is home's for this epoch.
   return operation(home);
 }
 
 /**
- * Every instance that must carry a value which follows the user (§10.3, "What follows the user":
+ * Every instance that must carry a value which follows the user (docs/protocol.md §10.3, "What follows the user":
  * `/limits/{uid}` and `notBefore`): home and, during a migration that moves the user, previous too, so
  * that whichever serves them next neither applies the default limit nor lets a cut-off session claim.
  */
@@ -163,7 +163,7 @@ export function presenceDatabasesOfUser(uid: string): readonly Database[] {
 }
 
 /**
- * §10.3, "What follows the user": after a force login, its `notBefore` (seconds) on every instance of
+ * docs/protocol.md §10.3, "What follows the user": after a force login, its `notBefore` (seconds) on every instance of
  * the user, raised, never lowered (a later force login may already have raised it further). Written
  * after the force login's transaction, not before: a refused force login must not cut sessions off.
  * The gap is harmless: when the force login ran on previous it created its caller's entry there, so
@@ -189,7 +189,7 @@ export async function raiseNotBeforeOfUser(uid: string, notBefore: number): Prom
 /**
  * Every instance users live on, for the sweep: during a migration the union of `PRESENCE_INSTANCES`
  * and `PRESENCE_INSTANCES_PREVIOUS`, because devices connected before the change keep their slots on
- * the previous instances until they leave (§10.3), and a device that vanishes there must be swept
+ * the previous instances until they leave (docs/protocol.md §10.3), and a device that vanishes there must be swept
  * there. `instance` is null for the unsharded default database.
  */
 export function presenceDatabases(): Array<{ readonly instance: string | null; readonly db: Database }> {
@@ -215,7 +215,7 @@ export function warnIfNotHome(trigger: string, uid: string, instance: string): v
     logger.error(`${trigger}: the shard map (PRESENCE_INSTANCES*) is invalid`, { error: String(error) });
     return;
   }
-  // During a migration the user's previous instance holds their data too (§10.3).
+  // During a migration the user's previous instance holds their data too (docs/protocol.md §10.3).
   if (home !== null && home !== instance && previous !== instance) {
     logger.warn(`${trigger}: ${uid} was written on ${instance}, but that user lives on ${home} (PRESENCE_INSTANCES)`, {
       uid,

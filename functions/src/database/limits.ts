@@ -10,7 +10,7 @@ export async function readLimitOverride(db: Database, uid: string): Promise<unkn
 
 /**
  * The limit in force for `uid` as a caller with plan limit `planLimit` (its token's claim; null: none)
- * sees it: `/limits/{uid}` when it is a number, else the plan limit, else the default (§11.1).
+ * sees it: `/limits/{uid}` when it is a number, else the plan limit, else the default (docs/protocol.md §11.1).
  */
 export async function readDeviceLimit(db: Database, uid: string, planLimit: number | null = null): Promise<number> {
   return deviceLimitFor(await readLimitOverride(db, uid), planLimit, deviceLimitConfig.defaultLimit);

@@ -1,10 +1,10 @@
 /**
  * The admin jobs of a change of the shard map (docs/protocol.md §10.5):
  *
- * - `copyMovedUserSettings` (§10.5 step 4): the per-user settings of every user whose instance
+ * - `copyMovedUserSettings` (docs/protocol.md §10.5 step 4): the per-user settings of every user whose instance
  *   changes, copied from their previous instance to their home, so that home applies the user's own
  *   limit and force-login cut-off from the first claim it takes for them.
- * - `finishShardMigration` (§10.4, §10.5 step 6): after the drain window, the users still served by
+ * - `finishShardMigration` (docs/protocol.md §10.4, §10.5 step 6): after the drain window, the users still served by
  *   their previous instance lose their entries there (notice `moved`) and the fence closes it in the
  *   same transaction; their clients place again and claim on home.
  *
@@ -93,12 +93,12 @@ export interface CopySettingsResult {
 }
 
 /**
- * §10.5 step 4: for every user the change moves, copies from previous to home `/limits/{uid}`,
+ * docs/protocol.md §10.5 step 4: for every user the change moves, copies from previous to home `/limits/{uid}`,
  * `notBefore` (the larger of the two: a cut-off is never lowered), and the presence-level settings
- * `planLimit` (§11.1), `policy` (§11.2) and `classLimits` (§11.3). A setting already present on home
+ * `planLimit` (docs/protocol.md §11.1), `policy` (docs/protocol.md §11.2) and `classLimits` (docs/protocol.md §11.3). A setting already present on home
  * is kept: home's value is the newer one (`setDeviceLimit` writes both instances during a migration,
  * and the other setters act on the Database they are given, home for `presenceDatabaseFor`), so a
- * second run writes nothing. The settings of §11 go through their own setters on home, which recount
+ * second run writes nothing. The settings of docs/protocol.md §11 go through their own setters on home, which recount
  * and evict in one transaction: correct even if home already serves the user.
  */
 export async function copyMovedUserSettings(
@@ -165,7 +165,7 @@ export interface FinishMigrationResult {
 }
 
 /**
- * §10.4, as this repository implements it: for every user the change moves who is still served by
+ * docs/protocol.md §10.4, as this repository implements it: for every user the change moves who is still served by
  * their previous instance (no fence of this epoch there), one transaction on previous removes every
  * entry, leaves each a notice `moved`, and writes `movedOut = epoch`. The fence in the same write is
  * what keeps the limit honest: from that instant R1 refuses every claim on previous, and home takes
@@ -206,7 +206,7 @@ export async function finishShardMigration(
 
 /**
  * The finishing transaction on previous: undefined (nothing to write) when a fence of this epoch or
- * newer is already there — the fence never goes away (§10.2 R2), so the user is home's already.
+ * newer is already there — the fence never goes away (docs/protocol.md §10.2 R2), so the user is home's already.
  */
 function planMoveOut(
   current: unknown,
@@ -218,7 +218,7 @@ function planMoveOut(
   if (movedOut >= epoch) return undefined;
   const slots = deviceSlots(current);
   // composePresence recounts (count, class counters) and drops old notices, as every server write
-  // does; the `moved` notices are added after it, because `moved` is not one of the §4.8 reasons the
+  // does; the `moved` notices are added after it, because `moved` is not one of the docs/protocol.md §4.8 reasons the
   // repair plans take.
   const { next } = composePresence(current, {
     remaining: [],

@@ -1,8 +1,8 @@
 /**
  * The repair (docs/protocol.md §5.4): make `/presence/{uid}` satisfy `count == entries <= limit`
  * again, in a transaction so it composes with concurrent client claims and releases and with
- * overlapping invocations of itself. The sweep (§5.3), `setDeviceLimit` and `enforceDeviceLimit`
- * (§5.5) run the same code with their own options.
+ * overlapping invocations of itself. The sweep (docs/protocol.md §5.3), `setDeviceLimit` and `enforceDeviceLimit`
+ * (docs/protocol.md §5.5) run the same code with their own options.
  */
 import type { Database } from 'firebase-admin/database';
 import { auditEventsForRemovals } from '../core/audit';
@@ -23,13 +23,13 @@ export interface RepairUserOptions {
   readonly limit?: number;
   /**
    * The plan limit the caller knows (its ID token's `deviceLimit` claim, null when it carries none;
-   * or a billing backend's): it decides the limit and is recorded as the server's copy (§11.1).
+   * or a billing backend's): it decides the limit and is recorded as the server's copy (docs/protocol.md §11.1).
    */
   readonly planLimit?: number | null;
   readonly overLimitReason?: RepairOptions['overLimitReason'];
   /** Sweep: remove entries with `lastSeen` below this (see `planRepair`). */
   readonly staleBefore?: number;
-  /** §11.3 `setClassLimits`: the per-class limits to write in the same transaction (null: remove). */
+  /** docs/protocol.md §11.3 `setClassLimits`: the per-class limits to write in the same transaction (null: remove). */
   readonly classLimits?: RepairOptions['classLimits'];
   /** During a shard migration, the check that `db` still holds the user (transaction.ts). */
   readonly servedHere?: ServedHere;
@@ -73,7 +73,7 @@ export async function repairUserPresence(
   );
   const plan = outcome.plan;
   // Only the call whose transaction committed the removals records them, so overlapping repairs
-  // record each eviction once (§6: the server writes `evicted` and `swept` events).
+  // record each eviction once (docs/protocol.md §6: the server writes `evicted` and `swept` events).
   const removed = outcome.committed ? plan.removed : [];
   await appendAuditEvents(db, uid, auditEventsForRemovals(removed, SERVER_TIMESTAMP));
   return {

@@ -64,7 +64,7 @@ export async function applyPlanLimit(
 }
 
 /**
- * `enforceDeviceLimit` (§5.5): an admin wrote `/limits/{uid}` (console, Admin SDK, or
+ * `enforceDeviceLimit` (docs/protocol.md §5.5): an admin wrote `/limits/{uid}` (console, Admin SDK, or
  * `setDeviceLimit`). The limit is read when the transaction is planned, not taken from the event,
  * so an event delivered late or twice never enforces a limit that has since been replaced.
  */

@@ -1,6 +1,6 @@
 /**
  * docs/protocol.md §11.2: an admin chooses, per user, what a claim on a full account does —
- * `evict-least-recent` (the claim replaces the device active least recently) or `refuse` (§4.2) — at
+ * `evict-least-recent` (the claim replaces the device active least recently) or `refuse` (docs/protocol.md §4.2) — at
  * `/presence/{uid}/policy`, which only the server writes and every device of the user already listens
  * to. null removes it: the app's own choice (the client option `policy`) applies again.
  */

@@ -55,7 +55,7 @@ export async function transactPlan<P>(
   let moved = false;
   const result = await ref.transaction(
     (current: unknown) => {
-      // A fence only ever rises (§10.2 R2), so one seen in the SDK's cached first value is still
+      // A fence only ever rises (docs/protocol.md §10.2 R2), so one seen in the SDK's cached first value is still
       // there: aborting on it never misses a write that belonged here.
       moved = servedHere !== undefined && !servedHere(current);
       if (moved) return current === null ? null : undefined;

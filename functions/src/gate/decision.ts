@@ -2,7 +2,7 @@
  * The gate's decision, pure: does the device named by a request hold a slot, for the session that
  * signed the request? The facts come from `/presence/{uid}` (docs/protocol.md §2) as the listener last
  * delivered it, compacted into a {@link SlotSnapshot}; the rules are those a client applies to itself
- * in §4.8, plus the force-login cut-off of docs/security.md ("The force-login gate").
+ * in docs/protocol.md §4.8, plus the force-login cut-off of docs/security.md ("The force-login gate").
  */
 import { isJsonObject, deviceSlots, evictionNotices, generationOf, notBeforeOf } from '../core/presence';
 import type { GateRefusal } from './refusal';
@@ -60,9 +60,9 @@ export type SlotDecision = GateRefusal | null;
  *    with a valid entry: the entry may have been claimed again by a newer session of the same install,
  *    and this token is the old one (a token without `auth_time` cannot prove it is newer, so it is cut
  *    off too);
- * 2. the device's entry at the current generation: allowed (§1 invariant 3);
- * 3. an entry of an older generation: evicted by a force login (§4.8 step 1);
- * 4. no entry, an eviction notice: evicted for the notice's reason (§4.8 step 2);
+ * 2. the device's entry at the current generation: allowed (docs/protocol.md §1 invariant 3);
+ * 3. an entry of an older generation: evicted by a force login (docs/protocol.md §4.8 step 1);
+ * 4. no entry, an eviction notice: evicted for the notice's reason (docs/protocol.md §4.8 step 2);
  * 5. no entry and no notice: the device holds no slot (never claimed, released by itself, or waiting
  *    at the limit). Another user's deviceId, or a made-up one, lands here: entries are per uid.
  */

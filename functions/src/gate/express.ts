@@ -57,7 +57,7 @@ export function sendRefusal(res: ServerResponse, refusal: GateRefusal): void {
   res.statusCode = refusal.httpStatus;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Cache-Control', 'no-store');
-  // RFC 6750 §3: a 401 for a bearer-token resource names the scheme (and why, when a token was sent).
+  // RFC 6750 docs/protocol.md §3: a 401 for a bearer-token resource names the scheme (and why, when a token was sent).
   if (refusal.httpStatus === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="device-limit"');
   res.end(body);
 }

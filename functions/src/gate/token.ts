@@ -1,5 +1,5 @@
 /**
- * The ID token of a request: `Authorization: Bearer <token>` (RFC 6750 §2.1), verified with the Admin
+ * The ID token of a request: `Authorization: Bearer <token>` (RFC 6750 docs/protocol.md §2.1), verified with the Admin
  * SDK's `verifyIdToken` (https://firebase.google.com/docs/auth/admin/verify-id-tokens). A token the
  * SDK refuses is the client's problem (401: refresh and retry); a failure to check it at all is the
  * server's (DeviceGateUnavailableError), so an outage never makes clients drop good tokens.

@@ -2,7 +2,7 @@
  * Trigger: an admin wrote `/limits/{uid}` (docs/protocol.md §5.5) — the console, the Admin SDK, or
  * `setDeviceLimit` — so evict down to the limit now in force, with reason `limit-lowered`. Limit
  * changes are rare, so this costs nothing per device; no function runs for a claim, a renewal or a
- * release (§5).
+ * release (docs/protocol.md §5).
  *
  * It converges: it writes only `/presence/{uid}`, never `/limits`, so it does not fire itself, and
  * when `setDeviceLimit` already evicted the extras its transaction finds nothing to change and
