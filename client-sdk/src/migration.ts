@@ -17,6 +17,7 @@ import { MOVED_NOTICE_REASON, shardStep, type PreviousPresence, type ShardStep }
 import { presencePath, resolveClientConfig, resolveLabel, type ContractPaths } from './contract';
 import { DeviceLimitError, isPermissionDenied } from './errors';
 import type { ClaimOutcome, DeviceSession, DeviceSessionOptions, DeviceSessionState } from './session-api';
+import { StateListeners } from './state-listeners';
 import { openInstance, type CheckedShardList, type DatabaseShardList } from './shards';
 import { describeUserAgent, isBrowser } from './web';
 
@@ -110,8 +111,6 @@ export async function placeUser(
 /** A session on one instance; `mapEpoch` is written with its claims. */
 export type SessionFactory = (db: Database, mapEpoch: number) => DeviceSession;
 
-const SETTLED: ReadonlySet<string> = new Set(['active', 'limit-reached', 'evicted', 'released']);
-
 /**
  * The DeviceSession of a map in migration: places the user (above), then runs an ordinary session
  * on that instance for as long as it holds or waits for a slot. It reports `claiming` while placing.
@@ -122,7 +121,7 @@ export class MigratingDeviceSession implements DeviceSession {
   /** Where `inner` runs: the instance a `moved` notice is read on (docs/protocol.md §10.4). */
   private innerDb: Database | null = null;
   private innerUnsubscribe: (() => void) | null = null;
-  private readonly listeners = new Set<(state: DeviceSessionState) => void>();
+  private readonly listeners: StateListeners;
   private readonly paths: ContractPaths;
   private readonly fallbackPlatform: string;
   private readonly fallbackLabel: string;
@@ -135,7 +134,7 @@ export class MigratingDeviceSession implements DeviceSession {
     private readonly shards: DatabaseShardList,
     private readonly checked: CheckedShardList,
     private readonly uid: string,
-    private readonly options: DeviceSessionOptions,
+    options: DeviceSessionOptions,
     private readonly factory: SessionFactory,
   ) {
     // The options the inner session checks again are checked here too, so they throw at once.
@@ -144,6 +143,7 @@ export class MigratingDeviceSession implements DeviceSession {
     this.fallbackPlatform = options.platform ?? (browser ? 'web' : 'other');
     this.fallbackLabel = resolveLabel(options.label, browser ? describeUserAgent() : this.fallbackPlatform);
     this.current = { status: 'claiming', deviceId: options.deviceId ?? null };
+    this.listeners = new StateListeners(options.logger);
     this.place();
   }
 
@@ -164,21 +164,11 @@ export class MigratingDeviceSession implements DeviceSession {
   }
 
   onStateChanged(listener: (state: DeviceSessionState) => void): () => void {
-    this.listeners.add(listener);
-    this.notify(listener, this.current);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener, this.current);
   }
 
   whenClaimed(): Promise<ClaimOutcome> {
-    if (SETTLED.has(this.current.status)) return Promise.resolve(this.current as ClaimOutcome);
-    return new Promise((resolve) => {
-      const listener = (state: DeviceSessionState) => {
-        if (!SETTLED.has(state.status)) return;
-        this.listeners.delete(listener);
-        resolve(state as ClaimOutcome);
-      };
-      this.listeners.add(listener);
-    });
+    return this.listeners.whenSettled(this.current);
   }
 
   claim(): void {
@@ -328,15 +318,6 @@ export class MigratingDeviceSession implements DeviceSession {
   private publish(state: DeviceSessionState): void {
     if (this.closed) return;
     this.current = state;
-    for (const listener of [...this.listeners]) this.notify(listener, state);
-  }
-
-  private notify(listener: (state: DeviceSessionState) => void, state: DeviceSessionState): void {
-    try {
-      listener(state);
-    } catch (error) {
-      // An app callback must not break the session (nor the other listeners).
-      this.options.logger?.error?.('device-limit: a state listener threw', error);
-    }
+    this.listeners.emit(state);
   }
 }

@@ -33,6 +33,7 @@ import type {
   TabCoordination,
 } from './session-api';
 import { sameState } from './state-equality';
+import { StateListeners } from './state-listeners';
 import { browserLocalStorage, DEVICE_ID_STORAGE_KEY, getOrCreateDeviceId } from './storage';
 import { decodeState, encodeState, parseTabMessage, type TabCommand, type TabMessage } from './tab-messages';
 import { electWithLease, electWithWebLocks, soleLeader, type TabChannel, type TabElection } from './tab-election';
@@ -47,7 +48,6 @@ import {
   webLocks,
 } from './web';
 
-const SETTLED: ReadonlySet<string> = new Set(['active', 'limit-reached', 'evicted', 'released']);
 /** How often a follower tab forwards activity to the leader at most. */
 const ACTIVITY_FORWARD_MS = 5000; /* 5 s */
 /** How long a follower's release() waits for the leader to confirm. */
@@ -62,7 +62,7 @@ async function authTimeOf(user: DeviceSessionUser): Promise<number | null> {
 
 class DeviceSessionImpl implements DeviceSession {
   private current: DeviceSessionState;
-  private readonly listeners = new Set<(state: DeviceSessionState) => void>();
+  private readonly listeners: StateListeners;
   private readonly disposers: Array<() => void> = [];
   private readonly timers: Timers;
   private readonly logger: Logger;
@@ -134,6 +134,7 @@ class DeviceSessionImpl implements DeviceSession {
     this.label = resolveLabel(options.label, browser ? describeUserAgent() : platform);
     this.timers = options.timers ?? systemTimers;
     this.logger = options.logger ?? SILENT_LOGGER;
+    this.listeners = new StateListeners(this.logger);
     this.current = { status: 'claiming', deviceId: options.deviceId ?? null };
 
     this.idle =
@@ -197,21 +198,11 @@ class DeviceSessionImpl implements DeviceSession {
   }
 
   onStateChanged(listener: (state: DeviceSessionState) => void): () => void {
-    this.listeners.add(listener);
-    this.notify(listener, this.current);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener, this.current);
   }
 
   whenClaimed(): Promise<ClaimOutcome> {
-    if (SETTLED.has(this.current.status)) return Promise.resolve(this.current as ClaimOutcome);
-    return new Promise((resolve) => {
-      const listener = (state: DeviceSessionState) => {
-        if (!SETTLED.has(state.status)) return;
-        this.listeners.delete(listener);
-        resolve(state as ClaimOutcome);
-      };
-      this.listeners.add(listener);
-    });
+    return this.listeners.whenSettled(this.current);
   }
 
   claim(): void {
@@ -355,16 +346,7 @@ class DeviceSessionImpl implements DeviceSession {
     if (this.closed || sameState(state, this.current)) return;
     this.current = state;
     if (this.holder) this.post({ type: 'device-limit:state', state: encodeState(state) });
-    for (const listener of [...this.listeners]) this.notify(listener, state);
-  }
-
-  private notify(listener: (state: DeviceSessionState) => void, state: DeviceSessionState): void {
-    try {
-      listener(state);
-    } catch (error) {
-      // An app callback must not break the session (nor the other listeners).
-      this.logger.error?.('device-limit: a state listener threw', error);
-    }
+    this.listeners.emit(state);
   }
 
   private onTabMessage(raw: unknown): void {
