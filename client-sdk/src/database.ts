@@ -102,13 +102,15 @@ export function releaseUpdate(
   eventId: string | null,
   paths: ContractPaths = DEFAULT_PATHS,
 ): Record<string, unknown> {
-  const p = presencePath(uid, paths);
   return {
-    [`${p}/count`]: increment(-1),
-    [`${p}/op`]: deviceId,
-    [`${p}/devices/${deviceId}`]: null,
+    ...entryRemoval(presencePath(uid, paths), deviceId),
     ...auditEvent(uid, eventId, { type: 'released', deviceId, reason }, paths),
   };
+}
+
+/** docs/protocol.md §4.6, §4.10: the core of every removal of an entry: `count` −1 with `op` naming it. */
+function entryRemoval(p: string, deviceId: string): Record<string, unknown> {
+  return { [`${p}/count`]: increment(-1), [`${p}/op`]: deviceId, [`${p}/devices/${deviceId}`]: null };
 }
 
 /**
@@ -140,9 +142,7 @@ export function sweepUpdate(
 ): Record<string, unknown> {
   const p = presencePath(uid, paths);
   return {
-    [`${p}/count`]: increment(-1),
-    [`${p}/op`]: deviceId,
-    [`${p}/devices/${deviceId}`]: null,
+    ...entryRemoval(p, deviceId),
     [`${p}/evicted/${deviceId}`]: { reason: 'swept', at: serverTimestamp(), generation },
     ...auditEvent(uid, eventId, { type: 'swept', deviceId }, paths),
   };
