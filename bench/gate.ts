@@ -19,11 +19,9 @@
  *
  * Run: `npm run bench -- --only gate`, or after `npm run build`: `node bench/dist/gate.js`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createSign, createVerify, generateKeyPairSync } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import express from 'express';
 import { deleteApp, initializeApp, type App } from 'firebase-admin/app';
@@ -31,6 +29,7 @@ import type { DecodedIdToken } from 'firebase-admin/auth';
 import { getDatabase, ServerValue } from 'firebase-admin/database';
 import { deviceGate, type DeviceGateMiddleware } from '@device-limit/functions';
 import { startProfile, summarizeProfile } from './profile-client';
+import { spawnEmulator } from './spawn-emulator';
 
 export interface GateBenchOptions {
   /** Users, each with one device holding a slot; default 200. */
@@ -92,29 +91,6 @@ function percentiles(values: number[], digits = 2): Percentiles {
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
   const round = (n: number) => Math.round(n * 10 ** digits) / 10 ** digits;
   return { n: sorted.length, p50: round(at(50)), p99: round(at(99)), max: round(sorted.at(-1) ?? 0) };
-}
-
-async function spawnEmulator(): Promise<{ host: string; child: ChildProcess }> {
-  const cli = path.join(path.dirname(require.resolve('@device-limit/rtdb-emulator')), 'cli.js');
-  const child = spawn(process.execPath, [cli, '--host', '127.0.0.1', '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, RTDB_EMULATOR_QUIET: '1' },
-  });
-  const host = await new Promise<string>((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error('emulator did not start within 15 s')), 15_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /rtdb-emulator listening on http:\/\/(\S+)/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
-  });
-  child.stdout?.resume();
-  return { host, child };
 }
 
 function adminApp(name: string, host: string, ns: string): App {

@@ -9,9 +9,6 @@
  *
  * `firebase` is a development dependency of the repository, not of the emulator package.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { deleteApp, initializeApp } from 'firebase/app';
 import type { FirebaseApp } from 'firebase/app';
@@ -27,6 +24,7 @@ import {
 } from 'firebase/database';
 import type { Database } from 'firebase/database';
 import { timedLoops } from './loops';
+import { spawnEmulator } from './spawn-emulator';
 import { WireClient, wireSetLoad } from './wire-client';
 
 export interface ThroughputOptions {
@@ -106,30 +104,6 @@ async function pacedWrites(
   }
   await Promise.all(pending);
   return { latencies, seconds: (performance.now() - start) / 1000 };
-}
-
-async function spawnEmulator(): Promise<{ host: string; child: ChildProcess }> {
-  // The package entry is `dist/index.js`; the command sits beside it.
-  const cli = path.join(path.dirname(require.resolve('@device-limit/rtdb-emulator')), 'cli.js');
-  const child = spawn(process.execPath, [cli, '--host', '127.0.0.1', '--port', '0'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, RTDB_EMULATOR_QUIET: '1' },
-  });
-  const host = await new Promise<string>((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error('emulator did not start within 15 s')), 15_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /rtdb-emulator listening on http:\/\/(\S+)/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
-  });
-  child.stdout?.resume();
-  return { host, child };
 }
 
 export async function runThroughputBench(options: ThroughputOptions = {}): Promise<ThroughputResult> {
