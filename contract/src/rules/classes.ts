@@ -11,7 +11,7 @@ import { type RuleEntry, location, rule } from './document';
 import {
   At,
   type Expr,
-  type PathKey,
+  type UserPath,
   type Snap,
   and,
   call,
@@ -33,9 +33,6 @@ import {
   str,
 } from './expr';
 import { entryAppears, entryDisappears, isLimit, opValue } from './pieces';
-
-/** Paths under `/presence/{uid}`, from the root (presence.ts's `user`). */
-export type UserPath = (...keys: readonly PathKey[]) => PathKey[];
 
 const $class = identifier('$class');
 const CLASS_PATTERN = new RegExp(`^(${DEVICE_CLASSES.join('|')})$`);

@@ -165,6 +165,9 @@ export function named(name: string, expr: Expr): Expr {
 /** A key in a navigation path: a literal child name, or an expression (`$uid`, the value of `op`). */
 export type PathKey = string | Expr;
 
+/** Paths under `/presence/{uid}`, from the root (presence.ts's `user`). */
+export type UserPath = (...keys: readonly PathKey[]) => PathKey[];
+
 function keyEquals(a: PathKey, b: PathKey): boolean {
   return typeof a === 'string' || typeof b === 'string' ? a === b : a.text === b.text;
 }

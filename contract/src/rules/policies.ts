@@ -6,11 +6,8 @@
  */
 import { LIMIT_POLICIES } from '../policies';
 import { type RuleEntry, location, rule } from './document';
-import { At, type Expr, type PathKey, and, cond, eq, ge, le, named, num, or, plus } from './expr';
+import { At, type Expr, type UserPath, and, cond, eq, ge, le, named, num, or, plus } from './expr';
 import { countBefore, entryAppears, entryDisappears, isDeviceId, isOneOf, opValue, rejoinHeldForOther } from './pieces';
-
-/** Paths under `/presence/{uid}`, from the root (presence.ts's `user`). */
-export type UserPath = (...keys: readonly PathKey[]) => PathKey[];
 
 /**
  * `isReplace`, seen from the rule at `at`: this write is the replace form of a claim (docs/protocol.md §11.2) — the

@@ -9,7 +9,7 @@ import { type RuleEntry, location, rule } from './document';
 import {
   At,
   type Expr,
-  type PathKey,
+  type UserPath,
   type Snap,
   and,
   call,
@@ -32,9 +32,6 @@ import {
 } from './expr';
 import { entryClassRule } from './classes';
 import { entryAppears, isDeviceId, isLabel, isNow, isOneOf, isPlatform, passesForceLoginGate } from './pieces';
-
-/** Paths under `/presence/{uid}`, from the root (presence.ts's `user`). */
-export type UserPath = (...keys: readonly PathKey[]) => PathKey[];
 
 const $slot = identifier('$slot');
 const REQUEST_FIELDS = ['deviceId', 'label', 'platform', 'at'];

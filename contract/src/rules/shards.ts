@@ -13,7 +13,7 @@ import { type RuleEntry, location, rule } from './document';
 import {
   At,
   type Expr,
-  type PathKey,
+  type UserPath,
   type Snap,
   and,
   auth,
@@ -35,9 +35,6 @@ import {
   or,
 } from './expr';
 import { entryAppears, opValue } from './pieces';
-
-/** Paths under `/presence/{uid}`, from the root (presence.ts's `user`). */
-export type UserPath = (...keys: readonly PathKey[]) => PathKey[];
 
 const ZERO = num(0);
 const ONE = num(1);
