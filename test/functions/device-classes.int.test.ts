@@ -6,38 +6,30 @@
  * within its limit and every counter equal to its entries.
  */
 import type { RulesTestEnvironment } from '@firebase/rules-unit-testing';
-import type { CallableRequest } from 'firebase-functions/v2/https';
 import { PresenceError } from '../../functions/src/core/errors';
 import { claimWrite, releaseWrite, send, withClasses } from '../rules/support';
 import {
+  ADMIN,
   callableRequest,
   expectInvariants,
   functions,
   readPresence,
   seedPresence,
   deviceEntry,
-  startClients,
-  startFunctionsContext,
-  stopFunctionsContext,
+  startFunctionsAndClients,
+  stopFunctionsAndClients,
+  type Callable,
   type FunctionsTestContext,
 } from './support';
 
 let ctx: FunctionsTestContext;
 let env: RulesTestEnvironment;
-beforeAll(async () => {
-  ctx = startFunctionsContext('demo-fn-classes');
-  env = await startClients(ctx.ns);
-});
-afterAll(async () => {
-  await env.cleanup();
-  await stopFunctionsContext();
-});
+beforeAll(async () => ({ ctx, env } = await startFunctionsAndClients('demo-fn-classes')));
+afterAll(() => stopFunctionsAndClients(env));
 
-type Callable<R> = { run(request: CallableRequest<unknown>): Promise<R> };
 const repairPresence = functions.repairPresence as unknown as Callable<{ changed: boolean }>;
 const signOutDevice = functions.signOutDevice as unknown as Callable<unknown>;
 const forceLogin = functions.forceLogin as unknown as Callable<unknown>;
-const ADMIN = { uid: 'the-admin', claims: { admin: true } };
 const ANDROID = { platform: 'android', label: 'Pixel' };
 const BROWSER = { platform: 'web', label: 'Chrome' };
 

@@ -5,36 +5,28 @@
  * `replaced`, which they do not own.
  */
 import type { RulesTestEnvironment } from '@firebase/rules-unit-testing';
-import type { CallableRequest } from 'firebase-functions/v2/https';
 import { PresenceError } from '../../functions/src/core/errors';
 import { replaceWrite, send } from '../rules/support';
 import {
+  ADMIN,
   callableRequest,
   claimUpdate,
   expectInvariants,
   functions,
   readPresence,
-  startClients,
-  startFunctionsContext,
-  stopFunctionsContext,
+  startFunctionsAndClients,
+  stopFunctionsAndClients,
+  type Callable,
   type FunctionsTestContext,
 } from './support';
 
 let ctx: FunctionsTestContext;
 let env: RulesTestEnvironment;
-beforeAll(async () => {
-  ctx = startFunctionsContext('demo-fn-policy');
-  env = await startClients(ctx.ns);
-});
-afterAll(async () => {
-  await env.cleanup();
-  await stopFunctionsContext();
-});
+beforeAll(async () => ({ ctx, env } = await startFunctionsAndClients('demo-fn-policy')));
+afterAll(() => stopFunctionsAndClients(env));
 
-type Callable<R> = { run(request: CallableRequest<unknown>): Promise<R> };
 const repairPresence = functions.repairPresence as unknown as Callable<{ changed: boolean }>;
 const forceLogin = functions.forceLogin as unknown as Callable<unknown>;
-const ADMIN = { uid: 'the-admin', claims: { admin: true } };
 
 test('setLimitPolicy sets and removes the per-user policy, and refuses anything else', async () => {
   await functions.setLimitPolicy(ctx.db, 'policy-user', 'evict-least-recent');

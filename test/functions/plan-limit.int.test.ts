@@ -7,9 +7,10 @@
  * apply a plan change at once.
  */
 import type { RulesTestEnvironment } from '@firebase/rules-unit-testing';
-import { HttpsError, type CallableRequest } from 'firebase-functions/v2/https';
+import { HttpsError } from 'firebase-functions/v2/https';
 import { PresenceError } from '../../functions/src/core/errors';
 import {
+  ADMIN,
   auditTrail,
   callableRequest,
   claimUpdate,
@@ -19,28 +20,20 @@ import {
   functions,
   readPresence,
   seedPresence,
-  startClients,
-  startFunctionsContext,
-  stopFunctionsContext,
+  startFunctionsAndClients,
+  stopFunctionsAndClients,
   writeLimit,
+  type Callable,
   type FunctionsTestContext,
 } from './support';
 
 let ctx: FunctionsTestContext;
 let env: RulesTestEnvironment;
-beforeAll(async () => {
-  ctx = startFunctionsContext('demo-fn-plan');
-  env = await startClients(ctx.ns);
-});
-afterAll(async () => {
-  await env.cleanup();
-  await stopFunctionsContext();
-});
+beforeAll(async () => ({ ctx, env } = await startFunctionsAndClients('demo-fn-plan')));
+afterAll(() => stopFunctionsAndClients(env));
 
-type Callable<R> = { run(request: CallableRequest<unknown>): Promise<R> };
 const forceLogin = functions.forceLogin as unknown as Callable<{ evicted: string[] }>;
 const repairPresence = functions.repairPresence as unknown as Callable<{ changed: boolean; evicted: string[] }>;
-const ADMIN = { uid: 'the-admin', claims: { admin: true } };
 const AUTH_TIME = Math.floor(Date.now() / 1000) - 30;
 
 /** `n` devices of `uid` claim through the rules with a token of plan `plan`, recording it (docs/protocol.md §4.2, §11.1). */

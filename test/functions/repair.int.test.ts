@@ -10,10 +10,11 @@
 import { deleteApp, initializeApp } from 'firebase-admin/app';
 import { getDatabase } from 'firebase-admin/database';
 import type { RulesTestEnvironment } from '@firebase/rules-unit-testing';
-import { HttpsError, type CallableRequest } from 'firebase-functions/v2/https';
+import { HttpsError } from 'firebase-functions/v2/https';
 import { repairUserPresence } from '../../functions/src/database/repair';
 import { emulatorAddress } from '../helpers/emulator';
 import {
+  ADMIN,
   auditTrail,
   callableRequest,
   claimFrom,
@@ -24,26 +25,19 @@ import {
   functions,
   readPresence,
   seedPresence,
-  startClients,
-  startFunctionsContext,
-  stopFunctionsContext,
+  startFunctionsAndClients,
+  stopFunctionsAndClients,
+  type Callable,
   type ClientDatabase,
   type FunctionsTestContext,
 } from './support';
 
 let ctx: FunctionsTestContext;
 let env: RulesTestEnvironment;
-beforeAll(async () => {
-  ctx = startFunctionsContext('demo-fn-repair');
-  env = await startClients(ctx.ns);
-});
-afterAll(async () => {
-  await env.cleanup();
-  await stopFunctionsContext();
-});
+beforeAll(async () => ({ ctx, env } = await startFunctionsAndClients('demo-fn-repair')));
+afterAll(() => stopFunctionsAndClients(env));
 
 const LIMIT = 2; // the default: these users have no /limits entry
-const ADMIN = { uid: 'the-admin', claims: { admin: true } };
 
 interface RepairAnswer {
   uid: string;
@@ -52,9 +46,7 @@ interface RepairAnswer {
   evicted: string[];
 }
 
-const repairPresence = functions.repairPresence as unknown as {
-  run(request: CallableRequest<unknown>): Promise<RepairAnswer>;
-};
+const repairPresence = functions.repairPresence as unknown as Callable<RepairAnswer>;
 
 function repairAsOwner(uid: string): Promise<RepairAnswer> {
   return repairPresence.run(callableRequest(null, { uid }));

@@ -65,6 +65,27 @@ export async function startClients(ns: string): Promise<RulesTestEnvironment> {
   });
 }
 
+/** The default admin app on a fresh namespace and client devices writing through the rules on it (beforeAll). */
+export async function startFunctionsAndClients(
+  prefix: string,
+): Promise<{ ctx: FunctionsTestContext; env: RulesTestEnvironment }> {
+  const ctx = startFunctionsContext(prefix);
+  const env = await startClients(ctx.ns);
+  return { ctx, env };
+}
+
+/** Undoes startFunctionsAndClients (afterAll). */
+export async function stopFunctionsAndClients(env: RulesTestEnvironment): Promise<void> {
+  await env.cleanup();
+  await stopFunctionsContext();
+}
+
+/** An exported callable, run with a request as callableRequest builds it. */
+export type Callable<R = unknown> = { run(request: CallableRequest<unknown>): Promise<R> };
+
+/** A caller with the admin claim. */
+export const ADMIN = { uid: 'the-admin', claims: { admin: true } };
+
 /**
  * A second namespace of the same emulator, reached through the default admin app's credentials: a
  * database of its own for a test that counts what a sweep visits (no other test's users in it).

@@ -10,78 +10,36 @@
  * (test/shards/support.ts).
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { shardFor } from '@device-limit/contract';
-import { deleteApp, initializeApp, type FirebaseApp } from 'firebase/app';
-import { startDeviceSession, type DeviceSession, type DeviceSessionState } from '../../client-sdk/src';
+import type { DeviceSessionState } from '../../client-sdk/src';
 import { emulatorAddress } from '../helpers/emulator';
 import { functions } from '../functions/support';
 import {
   readEverywhere,
-  setFunctionsShardMap,
-  startShardedProject,
+  startMapDevice,
+  startShardMigration,
   stopShardedProject,
   uidOn,
   waitForStatus,
   type ShardedProject,
+  type ShardMigration,
 } from './support';
 
 let project: ShardedProject;
 let D: string;
 let P1: string;
 let P2: string;
-let oldMap: { instances: string[]; epoch: number };
-let migrationMap: { instances: string[]; epoch: number; previous: string[] };
-
-const apps = new Set<FirebaseApp>();
-const sessions = new Set<DeviceSession>();
+let oldMap: ShardMigration['oldMap'];
+let migrationMap: ShardMigration['migrationMap'];
 
 beforeAll(async () => {
-  project = await startShardedProject();
-  [D, P1, P2] = project.instances as [string, string, string];
-  oldMap = { instances: [D], epoch: 0 };
-  migrationMap = { instances: [D, P1, P2], epoch: 1, previous: [D] };
-  // docs/protocol.md §10.5 steps 2 and 3: epoch 1 on every instance, the functions deployed with the new map.
-  await Promise.all([...project.admin.values()].map((db) => db.ref('shardEpoch').set(1)));
-  setFunctionsShardMap(migrationMap);
+  ({ project, D, P1, P2, oldMap, migrationMap } = await startShardMigration({ deployed: true }));
 });
-afterAll(async () => {
-  for (const session of sessions) session.close();
-  await Promise.all([...apps].map((app) => deleteApp(app)));
-  await stopShardedProject();
-});
+afterAll(stopShardedProject);
 
 /** A device of `uid` on its own app and socket, its session started with `map`. */
-function device(uid: string, map: object): DeviceSession {
-  const { host, port } = emulatorAddress();
-  const authTime = 1_700_000_000;
-  const app = initializeApp(
-    { projectId: project.project, apiKey: 'demo-api-key', databaseURL: `https://${D}.firebaseio.com` },
-    `finish-${randomBytes(4).toString('hex')}`,
-  );
-  apps.add(app);
-  const values = new Map<string, string>();
-  const session = startDeviceSession(
-    {
-      app,
-      ...(map as { instances: string[] }),
-      emulator: { host, port, mockUserToken: { sub: uid, user_id: uid, auth_time: authTime } },
-    },
-    { uid, getIdTokenResult: async () => ({ claims: { auth_time: authTime } }) },
-    {
-      platform: 'web',
-      storage: {
-        getItem: async (key) => values.get(key) ?? null,
-        setItem: async (key, value) => void values.set(key, value),
-      },
-      lifecycle: 'manual',
-      tabs: false,
-    },
-  );
-  sessions.add(session);
-  return session;
-}
+const device = (uid: string, map: object) => startMapDevice(project, uid, map, { name: 'finish' });
 
 const admin = (instance: string) => project.admin.get(instance) as NonNullable<ReturnType<typeof project.admin.get>>;
 

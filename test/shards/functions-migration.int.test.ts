@@ -11,21 +11,20 @@
  * project: three namespaces of our emulator with the generated rules); the callables run through
  * `.run(request)` and the triggers through their entry point (test/functions/support.ts).
  */
-import { randomBytes } from 'node:crypto';
 import { STALE_AFTER_MS } from '@device-limit/contract';
-import { deleteApp, initializeApp, type FirebaseApp } from 'firebase/app';
-import type { CallableRequest } from 'firebase-functions/v2/https';
-import { startDeviceSession, type DeviceSession } from '../../client-sdk/src';
-import { emulatorAddress } from '../helpers/emulator';
-import { callableRequest, databaseWrittenEvent, deviceEntry, functions } from '../functions/support';
+import { callableRequest, databaseWrittenEvent, deviceEntry, functions, type Callable } from '../functions/support';
 import {
+  deviceIds,
+  presenceOldAndHome,
   readEverywhere,
   setFunctionsShardMap,
-  startShardedProject,
+  startMapDevice,
+  startShardMigration,
   stopShardedProject,
   uidOn,
   waitForStatus,
   type ShardedProject,
+  type ShardMigration,
 } from './support';
 
 let project: ShardedProject;
@@ -33,63 +32,23 @@ let D: string;
 let P1: string;
 let P2: string;
 /** Devices connected before the change: still on the old list, at the new epoch's lower bound. */
-let oldMap: { instances: string[]; epoch: number };
+let oldMap: ShardMigration['oldMap'];
 /** The map during the migration (docs/protocol.md §10.2): epoch 1, with the old list as previous. */
-let migrationMap: { instances: string[]; epoch: number; previous: string[] };
+let migrationMap: ShardMigration['migrationMap'];
 
-const apps = new Set<FirebaseApp>();
-const sessions = new Set<DeviceSession>();
-
-type Callable = { run(request: CallableRequest<unknown>): Promise<unknown> };
 const forceLogin = functions.forceLogin as unknown as Callable;
 const signOutDevice = functions.signOutDevice as unknown as Callable;
 const setDeviceLimit = functions.setDeviceLimit as unknown as Callable;
 const trigger = (fn: unknown) => fn as (raw: unknown) => Promise<unknown>;
 
 beforeAll(async () => {
-  project = await startShardedProject();
-  [D, P1, P2] = project.instances as [string, string, string];
-  oldMap = { instances: [D], epoch: 0 };
-  migrationMap = { instances: [D, P1, P2], epoch: 1, previous: [D] };
-  // docs/protocol.md §10.5 steps 2 and 3: epoch 1 on every instance, the functions deployed with the new map.
-  await Promise.all([...project.admin.values()].map((db) => db.ref('shardEpoch').set(1)));
-  setFunctionsShardMap(migrationMap);
+  ({ project, D, P1, P2, oldMap, migrationMap } = await startShardMigration({ deployed: true }));
 });
-afterAll(async () => {
-  for (const session of sessions) session.close();
-  await Promise.all([...apps].map((app) => deleteApp(app)));
-  await stopShardedProject();
-});
+afterAll(stopShardedProject);
 
 /** A device of `uid` on its own app and socket, its session started with `map`, signed in at `authTime`. */
-function device(uid: string, map: object, authTime = 1_700_000_000): DeviceSession {
-  const { host, port } = emulatorAddress();
-  const app = initializeApp(
-    { projectId: project.project, apiKey: 'demo-api-key', databaseURL: `https://${D}.firebaseio.com` },
-    `fn-migration-${randomBytes(4).toString('hex')}`,
-  );
-  apps.add(app);
-  const values = new Map<string, string>();
-  const session = startDeviceSession(
-    {
-      app,
-      ...(map as { instances: string[] }),
-      emulator: { host, port, mockUserToken: { sub: uid, user_id: uid, auth_time: authTime } },
-    },
-    { uid, getIdTokenResult: async () => ({ claims: { auth_time: authTime } }) },
-    {
-      platform: 'web',
-      storage: {
-        getItem: async (key) => values.get(key) ?? null,
-        setItem: async (key, value) => void values.set(key, value),
-      },
-      lifecycle: 'manual',
-      tabs: false,
-    },
-  );
-  sessions.add(session);
-  return session;
-}
+const device = (uid: string, map: object, authTime?: number) =>
+  startMapDevice(project, uid, map, { name: 'fn-migration', authTime });
 
 interface Presence {
   count?: number;
@@ -100,16 +59,7 @@ interface Presence {
 }
 
 /** `/presence/{uid}` on the old instance and on the user's new one (the third is checked empty). */
-async function presence(uid: string, home: string): Promise<{ old: Presence; home: Presence }> {
-  const values = await readEverywhere(project, 'presence', uid);
-  for (const instance of project.instances) {
-    if (instance !== D && instance !== home)
-      expect({ instance, value: values[instance] }).toEqual({ instance, value: null });
-  }
-  return { old: (values[D] ?? {}) as Presence, home: (values[home] ?? {}) as Presence };
-}
-
-const deviceIds = (p: Presence) => Object.keys(p.devices ?? {}).sort();
+const presence = (uid: string, home: string) => presenceOldAndHome<Presence>(project, uid, home);
 
 /** The types of the audit events of `uid` on `instance` (docs/protocol.md §6): where slots were claimed and evicted. */
 async function eventTypes(uid: string, instance: string): Promise<string[]> {

@@ -12,22 +12,18 @@
  * claim and release, stamped with the server's clock (the one clock of the emulator): on the old
  * instance every entry ended before the first entry on the new one began.
  */
-import { randomBytes } from 'node:crypto';
-import { deleteApp, initializeApp, type FirebaseApp } from 'firebase/app';
+import type { DeviceSession, DeviceSessionOptions } from '../../client-sdk/src';
 import {
-  startDeviceSession,
-  type DatabaseShardList,
-  type DeviceSession,
-  type DeviceSessionOptions,
-} from '../../client-sdk/src';
-import { emulatorAddress } from '../helpers/emulator';
-import {
+  deviceIds,
+  presenceOldAndHome,
   readEverywhere,
-  startShardedProject,
+  startMapDevice,
+  startShardMigration,
   stopShardedProject,
   uidOn,
   waitForStatus,
   type ShardedProject,
+  type ShardMigration,
 } from './support';
 
 let project: ShardedProject;
@@ -35,24 +31,14 @@ let D: string;
 let P1: string;
 let P2: string;
 /** The map before the change: every user on the default instance (epoch 0). */
-let oldMap: { instances: string[]; epoch: number };
+let oldMap: ShardMigration['oldMap'];
 /** The map during the migration (docs/protocol.md §10.2): epoch 1, with the old list as previous. */
-let migrationMap: { instances: string[]; epoch: number; previous: string[] };
-
-const apps = new Set<FirebaseApp>();
-const sessions = new Set<DeviceSession>();
+let migrationMap: ShardMigration['migrationMap'];
 
 beforeAll(async () => {
-  project = await startShardedProject();
-  [D, P1, P2] = project.instances as [string, string, string];
-  oldMap = { instances: [D], epoch: 0 };
-  migrationMap = { instances: [D, P1, P2], epoch: 1, previous: [D] };
+  ({ project, D, P1, P2, oldMap, migrationMap } = await startShardMigration());
 });
-afterAll(async () => {
-  for (const session of sessions) session.close();
-  await Promise.all([...apps].map((app) => deleteApp(app)));
-  await stopShardedProject();
-});
+afterAll(stopShardedProject);
 
 /** docs/protocol.md §10.5 step 2: the operator opens epoch 1 on every instance, old and new. */
 async function openEpoch(epoch: number): Promise<void> {
@@ -60,36 +46,8 @@ async function openEpoch(epoch: number): Promise<void> {
 }
 
 /** A device of `uid` on its own app and socket, its session started with `map`. */
-function device(uid: string, map: object, options: DeviceSessionOptions = {}): DeviceSession {
-  const { host, port } = emulatorAddress();
-  const app = initializeApp(
-    { projectId: project.project, apiKey: 'demo-api-key', databaseURL: `https://${D}.firebaseio.com` },
-    `migration-${randomBytes(4).toString('hex')}`,
-  );
-  apps.add(app);
-  const shards: DatabaseShardList = {
-    app,
-    ...(map as { instances: string[] }),
-    emulator: { host, port, mockUserToken: { sub: uid, user_id: uid, auth_time: 1_700_000_000 } },
-  };
-  const values = new Map<string, string>();
-  const session = startDeviceSession(
-    shards,
-    { uid, getIdTokenResult: async () => ({ claims: { auth_time: 1_700_000_000 } }) },
-    {
-      platform: 'web',
-      storage: {
-        getItem: async (key) => values.get(key) ?? null,
-        setItem: async (key, value) => void values.set(key, value),
-      },
-      lifecycle: 'manual',
-      tabs: false,
-      ...options,
-    },
-  );
-  sessions.add(session);
-  return session;
-}
+const device = (uid: string, map: object, options: DeviceSessionOptions = {}) =>
+  startMapDevice(project, uid, map, { name: 'migration', options });
 
 interface Presence {
   count?: number;
@@ -99,16 +57,7 @@ interface Presence {
 }
 
 /** `/presence/{uid}` on the old instance and on the user's new one (the third is checked empty). */
-async function presence(uid: string, home: string): Promise<{ old: Presence; home: Presence }> {
-  const values = await readEverywhere(project, 'presence', uid);
-  for (const instance of project.instances) {
-    if (instance !== D && instance !== home)
-      expect({ instance, value: values[instance] }).toEqual({ instance, value: null });
-  }
-  return { old: (values[D] ?? {}) as Presence, home: (values[home] ?? {}) as Presence };
-}
-
-const deviceIds = (p: Presence) => Object.keys(p.devices ?? {}).sort();
+const presence = (uid: string, home: string) => presenceOldAndHome<Presence>(project, uid, home);
 
 /**
  * From the audit trails of both instances: every entry on the old instance ended (released) before

@@ -7,14 +7,13 @@
  * every test, each user's data is on their instance and was never anywhere else.
  */
 import { STALE_AFTER_MS } from '@device-limit/contract';
-import type { CallableRequest } from 'firebase-functions/v2/https';
 import { listDevices, onDevicesChanged, startDeviceSession, type DeviceListEntry } from '../../client-sdk/src';
-import { callableRequest, databaseWrittenEvent, deviceEntry, functions } from '../functions/support';
+import { callableRequest, databaseWrittenEvent, deviceEntry, functions, type Callable } from '../functions/support';
 import {
   expectOnlyOnHome,
   readEverywhere,
   startShardedDevice,
-  startShardedProject,
+  startShardMigration,
   stopShardedProject,
   uidOn,
   waitForStatus,
@@ -29,8 +28,7 @@ let P2: string;
 const users: string[] = [];
 
 beforeAll(async () => {
-  project = await startShardedProject();
-  [D, P1, P2] = project.instances as [string, string, string];
+  ({ project, D, P1, P2 } = await startShardMigration());
 });
 afterEach(async () => {
   await expectOnlyOnHome(project, users);
@@ -43,7 +41,6 @@ function user(instance: string, prefix: string): string {
   return uid;
 }
 
-type Callable = { run(request: CallableRequest<unknown>): Promise<unknown> };
 const forceLogin = functions.forceLogin as unknown as Callable;
 const signOutDevice = functions.signOutDevice as unknown as Callable;
 const setDeviceLimit = functions.setDeviceLimit as unknown as Callable;

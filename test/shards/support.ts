@@ -228,6 +228,92 @@ export function startShardedDevice(
   return { session, app, shards, db: presenceDatabaseFor(shards, uid) };
 }
 
+/** A change of the shard map from one instance to three (docs/protocol.md §10.2). */
+export interface ShardMigration {
+  readonly project: ShardedProject;
+  /** The default instance, the only one before the change, and the two added. */
+  readonly D: string;
+  readonly P1: string;
+  readonly P2: string;
+  /** The map before the change: every user on the default instance (epoch 0). */
+  readonly oldMap: { instances: string[]; epoch: number };
+  /** The map during the migration: epoch 1, with the old list as previous. */
+  readonly migrationMap: { instances: string[]; epoch: number; previous: string[] };
+}
+
+/**
+ * Call once per test file (beforeAll): startShardedProject, its three instances by name and the maps
+ * of a change from `[D]` to `[D, P1, P2]`. With `deployed`, docs/protocol.md §10.5 steps 2 and 3 are
+ * done: epoch 1 on every instance, the functions deployed with the migration map.
+ */
+export async function startShardMigration(options: { deployed?: boolean } = {}): Promise<ShardMigration> {
+  const project = await startShardedProject();
+  const [D, P1, P2] = project.instances as [string, string, string];
+  const oldMap = { instances: [D], epoch: 0 };
+  const migrationMap = { instances: [D, P1, P2], epoch: 1, previous: [D] };
+  if (options.deployed) {
+    await Promise.all([...project.admin.values()].map((db) => db.ref('shardEpoch').set(1)));
+    setFunctionsShardMap(migrationMap);
+  }
+  return { project, D, P1, P2, oldMap, migrationMap };
+}
+
+/**
+ * A device of `uid` on its own app (named `<name>-…`) and socket, its session started with the shard
+ * configuration `map` (instances, epoch, previous), signed in at `authTime`. stopShardedProject closes
+ * it and deletes its app.
+ */
+export function startMapDevice(
+  project: ShardedProject,
+  uid: string,
+  map: object,
+  { name, authTime = 1_700_000_000, options = {} }: { name: string; authTime?: number; options?: DeviceSessionOptions },
+): DeviceSession {
+  const { host, port } = emulatorAddress();
+  const app = initializeClientApp(
+    {
+      projectId: project.project,
+      apiKey: 'demo-api-key',
+      databaseURL: `https://${project.instances[0]}.firebaseio.com`,
+    },
+    `${name}-${randomBytes(4).toString('hex')}`,
+  );
+  clientApps.add(app);
+  const shards: DatabaseShardList = {
+    app,
+    ...(map as { instances: string[] }),
+    emulator: { host, port, mockUserToken: { sub: uid, user_id: uid, auth_time: authTime } },
+  };
+  const session = startDeviceSession(
+    shards,
+    { uid, getIdTokenResult: async () => ({ claims: { auth_time: authTime } }) },
+    { platform: 'web', storage: installStorage(), lifecycle: 'manual', tabs: false, ...options },
+  );
+  sessions.add(session);
+  return session;
+}
+
+/**
+ * `/presence/{uid}` on the old (default) instance and on the user's new one `home`; the third is
+ * checked empty.
+ */
+export async function presenceOldAndHome<P>(
+  project: ShardedProject,
+  uid: string,
+  home: string,
+): Promise<{ old: P; home: P }> {
+  const old = project.instances[0] as string;
+  const values = await readEverywhere(project, 'presence', uid);
+  for (const instance of project.instances) {
+    if (instance !== old && instance !== home)
+      expect({ instance, value: values[instance] }).toEqual({ instance, value: null });
+  }
+  return { old: (values[old] ?? {}) as P, home: (values[home] ?? {}) as P };
+}
+
+/** The deviceIds of a `/presence/{uid}` value, sorted. */
+export const deviceIds = (presence: { devices?: object }) => Object.keys(presence.devices ?? {}).sort();
+
 /** Resolves once `session` reports `status` (or fails after `timeoutMs` with the states it saw). */
 export function waitForStatus(session: DeviceSession, status: string, timeoutMs = 15_000): Promise<void> {
   return new Promise((resolve, reject) => {
