@@ -5,6 +5,7 @@
  * piece the rest of the page does not depend on.
  */
 import type { DeviceSessionState, SignInRequest } from '@device-limit/client';
+import { actionButton } from './dom';
 
 export interface ApprovalViewModel {
   readonly state: DeviceSessionState;
@@ -47,18 +48,8 @@ function requestItem(request: SignInRequest, model: ApprovalViewModel): HTMLElem
   item.dataset.deviceId = request.deviceId;
   const text = document.createElement('p');
   text.textContent = `“${request.label}” (${request.platform}) wants to sign in. Give it this device's slot?`;
-  const approve = document.createElement('button');
-  approve.type = 'button';
-  approve.className = 'primary';
-  approve.textContent = 'Approve';
-  approve.disabled = model.busy;
-  approve.addEventListener('click', () => model.onApprove(request));
-  const refuse = document.createElement('button');
-  refuse.type = 'button';
-  refuse.className = 'secondary';
-  refuse.textContent = 'Refuse';
-  refuse.disabled = model.busy;
-  refuse.addEventListener('click', () => model.onRefuse(request));
+  const approve = actionButton('Approve', 'primary', model.busy, () => model.onApprove(request));
+  const refuse = actionButton('Refuse', 'secondary', model.busy, () => model.onRefuse(request));
   const actions = document.createElement('div');
   actions.className = 'actions';
   actions.append(approve, refuse);

@@ -5,6 +5,7 @@
  * `data-notice` on the page say what is shown, for styling and for the end-to-end test.
  */
 import type { DeviceListEntry, DeviceSessionState } from '@device-limit/client';
+import { actionButton } from './dom';
 import { evictionSignsOut, lastSeenText, platformName, stateMessage, type Message } from './messages';
 
 function byId<T extends HTMLElement = HTMLElement>(id: string): T {
@@ -167,13 +168,8 @@ function deviceItem(device: DeviceListEntry, model: SessionViewModel): HTMLLIEle
 
   item.append(main, meta);
   if (!device.current) {
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.className = 'secondary small';
-    button.textContent = 'Sign out';
+    const button = actionButton('Sign out', 'secondary small', model.busy, () => model.onSignOutDevice(device));
     button.setAttribute('aria-label', `Sign out ${device.label}`);
-    button.disabled = model.busy;
-    button.addEventListener('click', () => model.onSignOutDevice(device));
     item.append(button);
   }
   return item;
