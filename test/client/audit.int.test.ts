@@ -5,26 +5,21 @@
  * `auditEvents: false` leaves every one of them out.
  */
 import { startDeviceSession } from '../../client-sdk/src';
-import { freshNamespace } from '../helpers/emulator';
 import {
   connectDevice,
-  disposeAll,
   eventuallyPresence,
   installStorage,
   killDevice,
-  loadRules,
   readAuditEvents,
   readPresence,
+  sharedEmulatorSuite,
   sleep,
   startDevice,
   trackSession,
   uniqueUid,
 } from './support';
 
-const ns = freshNamespace('demo-client-audit');
-
-beforeAll(() => loadRules(ns));
-afterAll(() => disposeAll());
+const ns = sharedEmulatorSuite('demo-client-audit');
 
 const summary = (events: Awaited<ReturnType<typeof readAuditEvents>>) =>
   events.map((e) => [e.type, e.deviceId, e.reason ?? null]);

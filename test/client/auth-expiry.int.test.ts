@@ -15,11 +15,9 @@
  */
 import { onValue, ref } from 'firebase/database';
 import { PING_DEADLINE_MS } from '../../client-sdk/src';
-import { freshNamespace } from '../helpers/emulator';
-import { OwnEmulator } from './own-emulator';
+import { ownEmulatorSuite } from './own-emulator';
 import {
   connectDevice,
-  disposeAll,
   entries,
   eventually,
   eventuallyPresence,
@@ -29,27 +27,11 @@ import {
   sleep,
   startDevice,
   uniqueUid,
-  useEmulator,
   waitForState,
   type Device,
 } from './support';
-import { VirtualTime } from './virtual-time';
 
-const ns = freshNamespace('demo-client-auth-expiry');
-const time = new VirtualTime();
-let emulator: OwnEmulator;
-
-beforeAll(async () => {
-  time.install();
-  emulator = await OwnEmulator.start();
-  useEmulator(emulator.address);
-});
-afterAll(async () => {
-  await disposeAll();
-  await emulator.stop();
-  useEmulator(null);
-  time.uninstall();
-});
+const { ns, time } = ownEmulatorSuite('demo-client-auth-expiry');
 
 /** Real time in which an onDisconnect the server ran would have shown in the data. */
 const SETTLE_MS = 400;

@@ -4,24 +4,19 @@
  * a TV and a browser get in; releases, kills (the server's onDisconnect) and replaces keep each class
  * counter equal to its entries. Each device is its own `firebase` app and socket.
  */
-import { freshNamespace } from '../helpers/emulator';
 import {
-  disposeAll,
   eventuallyPresence,
   isStatus,
   killDevice,
-  loadRules,
   owner,
   readPresence,
+  sharedEmulatorSuite,
   startDevice,
   uniqueUid,
   waitForState,
 } from './support';
 
-const ns = freshNamespace('demo-client-classes');
-
-beforeAll(() => loadRules(ns));
-afterAll(() => disposeAll());
+const ns = sharedEmulatorSuite('demo-client-classes');
 
 /** A user with a total of 5 and the class limits `limits`, as setClassLimits leaves them. */
 async function classedUser(limits: Record<string, number>): Promise<string> {

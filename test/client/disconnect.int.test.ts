@@ -5,19 +5,17 @@
  * device's own proxy (support.ts DeviceLink), never with a clean goOffline().
  */
 import { onValue, ref } from 'firebase/database';
-import { freshNamespace } from '../helpers/emulator';
 import { startDeviceSession } from '../../client-sdk/src';
 import {
   connectDevice,
-  disposeAll,
   entries,
   eventually,
   eventuallyPresence,
   installStorage,
   isStatus,
   killDevice,
-  loadRules,
   readPresence,
+  sharedEmulatorSuite,
   sleep,
   startDevice,
   trackSession,
@@ -25,10 +23,7 @@ import {
   waitForState,
 } from './support';
 
-const ns = freshNamespace('demo-client-disconnect');
-
-beforeAll(() => loadRules(ns));
-afterAll(() => disposeAll());
+const ns = sharedEmulatorSuite('demo-client-disconnect');
 
 describe('the onDisconnect release', () => {
   it('frees the slot of a device whose socket dies abruptly', async () => {

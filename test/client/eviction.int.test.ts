@@ -4,17 +4,15 @@
  * made as the owner exactly as docs/protocol.md §5.1–§5.3 specify (support.ts), so these tests depend
  * on the contract, not on the functions' code.
  */
-import { freshNamespace } from '../helpers/emulator';
 import {
-  disposeAll,
   entries,
   eventuallyPresence,
   forceLoginAsServer,
   isStatus,
   killDevice,
-  loadRules,
   readPresence,
   removeAsServer,
+  sharedEmulatorSuite,
   sleep,
   startDevice,
   uniqueUid,
@@ -22,12 +20,9 @@ import {
   type Device,
 } from './support';
 
-const ns = freshNamespace('demo-client-eviction');
+const ns = sharedEmulatorSuite('demo-client-eviction');
 const SIGNED_IN_EARLY = 1_700_000_000;
 const SIGNED_IN_LATER = 1_700_000_500;
-
-beforeAll(() => loadRules(ns));
-afterAll(() => disposeAll());
 
 async function twoActive(uid: string): Promise<[Device, Device]> {
   const a = await startDevice(ns, uid, { authTime: SIGNED_IN_EARLY, label: 'A' });

@@ -13,11 +13,9 @@
  */
 import { onValue, ref } from 'firebase/database';
 import { LEASE_RENEWAL_MS, PING_DEADLINE_MS, type DeviceSession } from '../../client-sdk/src';
-import { freshNamespace } from '../helpers/emulator';
-import { OwnEmulator } from './own-emulator';
+import { ownEmulatorSuite } from './own-emulator';
 import {
   connectDevice,
-  disposeAll,
   entries,
   eventually,
   eventuallyPresence,
@@ -26,27 +24,11 @@ import {
   sleep,
   startDevice,
   uniqueUid,
-  useEmulator,
   waitForState,
   type Device,
 } from './support';
-import { VirtualTime } from './virtual-time';
 
-const ns = freshNamespace('demo-client-half-open');
-const time = new VirtualTime();
-let emulator: OwnEmulator;
-
-beforeAll(async () => {
-  time.install();
-  emulator = await OwnEmulator.start();
-  useEmulator(emulator.address);
-});
-afterAll(async () => {
-  await disposeAll();
-  await emulator.stop();
-  useEmulator(null);
-  time.uninstall();
-});
+const { ns, time } = ownEmulatorSuite('demo-client-half-open');
 
 const SETTLE_MS = 400;
 const MINUTES = 60_000;

@@ -5,10 +5,8 @@
  * Time is virtual (virtual-time.ts) and moves our in-process emulator's clock with the sessions'.
  */
 import { LEASE_RENEWAL_MS, STALE_AFTER_MS } from '../../client-sdk/src';
-import { freshNamespace } from '../helpers/emulator';
-import { OwnEmulator } from './own-emulator';
+import { ownEmulatorSuite } from './own-emulator';
 import {
-  disposeAll,
   entries,
   eventuallyPresence,
   readAuditEvents,
@@ -16,26 +14,10 @@ import {
   sleep,
   startDevice,
   uniqueUid,
-  useEmulator,
   writeGhost,
 } from './support';
-import { VirtualTime } from './virtual-time';
 
-const ns = freshNamespace('demo-client-lease');
-const time = new VirtualTime();
-let emulator: OwnEmulator;
-
-beforeAll(async () => {
-  time.install();
-  emulator = await OwnEmulator.start();
-  useEmulator(emulator.address);
-});
-afterAll(async () => {
-  await disposeAll();
-  await emulator.stop();
-  useEmulator(null);
-  time.uninstall();
-});
+const { ns, time } = ownEmulatorSuite('demo-client-lease');
 
 const MINUTE = 60_000;
 /** Real time for a write that should not happen to show up if it did. */

@@ -3,23 +3,18 @@
  * event, docs/protocol.md §6) and takes it again on the next activity; an explicit release is final.
  * The lease renewal has its own suite (lease.int.test.ts).
  */
-import { freshNamespace } from '../helpers/emulator';
 import {
-  disposeAll,
   eventuallyPresence,
   isStatus,
-  loadRules,
   readAuditEvents,
   readPresence,
+  sharedEmulatorSuite,
   startDevice,
   uniqueUid,
   waitForState,
 } from './support';
 
-const ns = freshNamespace('demo-client-lifecycle');
-
-beforeAll(() => loadRules(ns));
-afterAll(() => disposeAll());
+const ns = sharedEmulatorSuite('demo-client-lifecycle');
 
 describe('the app lifecycle', () => {
   it('releases the slot after the idle timeout and claims it again on the next activity', async () => {

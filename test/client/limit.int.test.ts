@@ -2,25 +2,20 @@
  * Issue 5, "Done when": limit 2 lets two in and reports limit-reached with the device list to the
  * third. Each device is a separate `firebase` app (its own socket) of the same user.
  */
-import { freshNamespace } from '../helpers/emulator';
 import { listDevices } from '../../client-sdk/src';
 import {
-  disposeAll,
   entries,
   eventuallyPresence,
   isStatus,
-  loadRules,
   owner,
   readPresence,
+  sharedEmulatorSuite,
   startDevice,
   uniqueUid,
   waitForState,
 } from './support';
 
-const ns = freshNamespace('demo-client-limit');
-
-beforeAll(() => loadRules(ns));
-afterAll(() => disposeAll());
+const ns = sharedEmulatorSuite('demo-client-limit');
 
 describe('the device limit', () => {
   it('lets two devices in with the default limit and tells the third which devices hold the slots', async () => {

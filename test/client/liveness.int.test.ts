@@ -7,11 +7,9 @@
  */
 import { onValue, ref } from 'firebase/database';
 import { PING_DEADLINE_MS, type DeviceSession, type DeviceSessionState } from '../../client-sdk/src';
-import { freshNamespace } from '../helpers/emulator';
-import { OwnEmulator } from './own-emulator';
+import { ownEmulatorSuite } from './own-emulator';
 import {
   connectDevice,
-  disposeAll,
   entries,
   eventually,
   eventuallyPresence,
@@ -21,29 +19,13 @@ import {
   sleep,
   startDevice,
   uniqueUid,
-  useEmulator,
   waitForState,
   writeGhost,
   type Device,
   type PresenceJson,
 } from './support';
-import { VirtualTime } from './virtual-time';
 
-const ns = freshNamespace('demo-client-liveness');
-const time = new VirtualTime();
-let emulator: OwnEmulator;
-
-beforeAll(async () => {
-  time.install();
-  emulator = await OwnEmulator.start();
-  useEmulator(emulator.address);
-});
-afterAll(async () => {
-  await disposeAll();
-  await emulator.stop();
-  useEmulator(null);
-  time.uninstall();
-});
+const { ns, time } = ownEmulatorSuite('demo-client-liveness');
 
 /** Virtual time just short of the deadline, and the rest of it (the client waits a margin past it). */
 const ALMOST_MS = PING_DEADLINE_MS - 1000;

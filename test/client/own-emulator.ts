@@ -9,7 +9,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startEmulator, type EmulatorHandle } from '../../emulator/src';
-import type { EmulatorAddress } from '../helpers/emulator';
+import { freshNamespace, type EmulatorAddress } from '../helpers/emulator';
+import { disposeAll, useEmulator } from './support';
+import { VirtualTime } from './virtual-time';
 
 const RULES = readFileSync(path.resolve(__dirname, '../../database.rules.json'), 'utf8');
 
@@ -59,4 +61,47 @@ export class OwnEmulator {
     });
     this.port = this.handle.port;
   }
+}
+
+export interface OwnEmulatorSuite {
+  /** A fresh namespace of this file. */
+  readonly ns: string;
+  /** The virtual clock of this file, installed for its tests (pass it as the sessions' `timers`). */
+  readonly time: VirtualTime;
+  /** The emulator of this file (started in beforeAll), e.g. for `restart()`. */
+  readonly emulator: () => OwnEmulator;
+}
+
+/**
+ * The setup of a test file on its own emulator in virtual time: before its tests, installs the
+ * virtual clock, starts the emulator and points support.ts at it; after them, disposes of every
+ * device, stops the emulator, points support.ts back at the shared one and uninstalls the clock.
+ */
+export function ownEmulatorSuite(prefix: string): OwnEmulatorSuite {
+  const ns = freshNamespace(prefix);
+  const time = new VirtualTime();
+  let emulator: OwnEmulator | null = null;
+
+  const current = (): OwnEmulator => {
+    if (!emulator) throw new Error('the emulator of this file runs from beforeAll to afterAll');
+    return emulator;
+  };
+
+  beforeAll(async () => {
+    time.install();
+    emulator = await OwnEmulator.start();
+    useEmulator(emulator.address);
+  });
+  afterAll(async () => {
+    await disposeAll();
+    await current().stop();
+    useEmulator(null);
+    time.uninstall();
+  });
+
+  return {
+    ns,
+    time,
+    emulator: current,
+  };
 }

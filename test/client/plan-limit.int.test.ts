@@ -4,22 +4,17 @@
  * server's copy `planLimit` with its claim; the admin override `/limits/{uid}` still wins. Each device
  * is its own `firebase` app and socket, signed in with a mock token that carries the claim.
  */
-import { freshNamespace } from '../helpers/emulator';
 import {
-  disposeAll,
   entries,
   eventuallyPresence,
-  loadRules,
   owner,
   readPresence,
+  sharedEmulatorSuite,
   startDevice,
   uniqueUid,
 } from './support';
 
-const ns = freshNamespace('demo-client-plan');
-
-beforeAll(() => loadRules(ns));
-afterAll(() => disposeAll());
+const ns = sharedEmulatorSuite('demo-client-plan');
 
 describe('a plan limit on the ID token', () => {
   it('lets three devices in on a plan of 3, reports the limit, and records the copy', async () => {

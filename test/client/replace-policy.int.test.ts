@@ -4,25 +4,20 @@
  * reason `replaced`; an admin's per-user policy wins over the app's option; sessions that all arrive
  * at once leave exactly `limit` devices holding slots. Each device is its own `firebase` app and socket.
  */
-import { freshNamespace } from '../helpers/emulator';
 import {
-  disposeAll,
   entries,
   eventuallyPresence,
   isStatus,
-  loadRules,
   owner,
   readPresence,
+  sharedEmulatorSuite,
   startDevice,
   uniqueUid,
   waitForState,
   type Device,
 } from './support';
 
-const ns = freshNamespace('demo-client-replace');
-
-beforeAll(() => loadRules(ns));
-afterAll(() => disposeAll());
+const ns = sharedEmulatorSuite('demo-client-replace');
 
 /** Two devices holding the slots (default limit 2), `first` claimed (and last seen) first. */
 async function fullAccount(uid: string): Promise<{ first: Device; second: Device }> {

@@ -14,11 +14,9 @@
  */
 import { onValue, ref, type Database } from 'firebase/database';
 import { PING_DEADLINE_MS, startDeviceSession, type DeviceSession } from '../../client-sdk/src';
-import { freshNamespace } from '../helpers/emulator';
-import { OwnEmulator } from './own-emulator';
+import { ownEmulatorSuite } from './own-emulator';
 import {
   connectDevice,
-  disposeAll,
   entries,
   eventually,
   eventuallyPresence,
@@ -29,27 +27,11 @@ import {
   startDevice,
   trackSession,
   uniqueUid,
-  useEmulator,
   waitForState,
   type DeviceLink,
 } from './support';
-import { VirtualTime } from './virtual-time';
 
-const ns = freshNamespace('demo-client-replay');
-const time = new VirtualTime();
-let emulator: OwnEmulator;
-
-beforeAll(async () => {
-  time.install();
-  emulator = await OwnEmulator.start();
-  useEmulator(emulator.address);
-});
-afterAll(async () => {
-  await disposeAll();
-  await emulator.stop();
-  useEmulator(null);
-  time.uninstall();
-});
+const { ns, time } = ownEmulatorSuite('demo-client-replay');
 
 const SETTLE_MS = 400;
 

@@ -6,10 +6,8 @@
  * first time a live device needs its slot (docs/protocol.md §4.9). Time is virtual for the deadline (virtual-time.ts).
  */
 import { PING_DEADLINE_MS } from '../../client-sdk/src';
-import { freshNamespace } from '../helpers/emulator';
-import { OwnEmulator } from './own-emulator';
+import { ownEmulatorSuite } from './own-emulator';
 import {
-  disposeAll,
   entries,
   eventuallyPresence,
   isStatus,
@@ -17,26 +15,10 @@ import {
   readPresence,
   startDevice,
   uniqueUid,
-  useEmulator,
   waitForState,
 } from './support';
-import { VirtualTime } from './virtual-time';
 
-const ns = freshNamespace('demo-client-restart');
-const time = new VirtualTime();
-let emulator: OwnEmulator;
-
-beforeAll(async () => {
-  time.install();
-  emulator = await OwnEmulator.start();
-  useEmulator(emulator.address);
-});
-afterAll(async () => {
-  await disposeAll();
-  await emulator.stop();
-  useEmulator(null);
-  time.uninstall();
-});
+const { ns, time, emulator } = ownEmulatorSuite('demo-client-restart');
 
 /** The SDK retries a lost connection after about 1 s, then backs off (PersistentConnection). */
 const RECONNECT_MS = 15_000;
@@ -53,7 +35,7 @@ it('survivors resume and re-register; a device that never returns is swept on co
   // The lost device's app is gone for good; its socket dies with the server.
   lost.session.close();
   lost.link.refuse();
-  await emulator.restart();
+  await emulator().restart();
   expect(entries(await readPresence(ns, uid))).toEqual([survivorId, lostId].sort()); // no onDisconnect ran
 
   // The survivor comes back and renews the lease of the entry it still has (docs/protocol.md §4.3).

@@ -7,25 +7,20 @@
  */
 import { REQUEST_TTL_MS } from '@device-limit/contract';
 import { approveRequest, isDeviceLimitError, refuseRequest } from '../../client-sdk/src';
-import { freshNamespace } from '../helpers/emulator';
 import {
-  disposeAll,
   entries,
   eventuallyPresence,
   isStatus,
-  loadRules,
   owner,
   readPresence,
+  sharedEmulatorSuite,
   startDevice,
   uniqueUid,
   waitForState,
   type Device,
 } from './support';
 
-const ns = freshNamespace('demo-client-approval');
-
-beforeAll(() => loadRules(ns));
-afterAll(() => disposeAll());
+const ns = sharedEmulatorSuite('demo-client-approval');
 
 /** Two active devices (default limit 2) and a third at `limit-reached` that has asked to be let in. */
 async function asking(): Promise<{ uid: string; a: Device; b: Device; c: Device }> {

@@ -22,7 +22,7 @@ import {
   type DeviceSessionState,
 } from '../../client-sdk/src';
 import { claimUpdate } from '../../client-sdk/src/database';
-import { emulatorAddress, type EmulatorAddress } from '../helpers/emulator';
+import { emulatorAddress, freshNamespace, type EmulatorAddress } from '../helpers/emulator';
 import { TcpProxy } from '../helpers/tcp-proxy';
 
 // Refused writes are part of the protocol (a claim over the limit); keep the SDK's warnings quiet.
@@ -51,6 +51,17 @@ export async function loadRules(ns: string): Promise<void> {
     body: readFileSync(RULES_FILE, 'utf8'),
   });
   if (!response.ok) throw new Error(`loading the rules failed: ${response.status} ${await response.text()}`);
+}
+
+/**
+ * The setup of a test file on the shared emulator: a fresh namespace (`prefix`-random) with the real
+ * rules loaded before its tests, and every device it started disposed of after them. Returns the namespace.
+ */
+export function sharedEmulatorSuite(prefix: string): string {
+  const ns = freshNamespace(prefix);
+  beforeAll(() => loadRules(ns));
+  afterAll(() => disposeAll());
+  return ns;
 }
 
 /** One REST call as the owner (rules bypassed), e.g. `owner('GET', 'presence/u1', ns)`. */

@@ -3,18 +3,16 @@
  * socket, as in a browser; the tabs share the install's storage, a lock manager with the Web Locks
  * semantics, and BroadcastChannel (Node's is the same API as the browser's).
  */
-import { freshNamespace } from '../helpers/emulator';
 import type { LeaseStore, LockManagerLike } from '../../client-sdk/src';
 import {
-  disposeAll,
   entries,
   eventually,
   eventuallyPresence,
   installStorage,
   isStatus,
   killDevice,
-  loadRules,
   readPresence,
+  sharedEmulatorSuite,
   startDevice,
   uniqueUid,
   waitForState,
@@ -22,10 +20,7 @@ import {
 } from './support';
 import { onValue, ref } from 'firebase/database';
 
-const ns = freshNamespace('demo-client-tabs');
-
-beforeAll(() => loadRules(ns));
-afterAll(() => disposeAll());
+const ns = sharedEmulatorSuite('demo-client-tabs');
 
 /** One browser's `navigator.locks`: exclusive, held while the callback runs, granted in order. */
 function browserLocks(): LockManagerLike {
